@@ -1,0 +1,183 @@
+// The normalized model: what every adapter (REST v0.0.38..v0.0.44, CLI, simulator) produces and every
+// collector reads. Units are base units (bytes, seconds, unix seconds); states are lower-case strings
+// exactly as Slurm names them, so new Slurm states pass through instead of being dropped.
+
+/** A generic resource count such as `gpu:a100:4` from a GRES string; model is '' when Slurm names none. */
+export interface GresCount {
+  /** GRES type, lower-case: `gpu`, `shard`, `mps`, ... */
+  type: string;
+  /** Model (`tesla`, `a100`), '' when none is given. */
+  model: string;
+  count: number;
+}
+
+export interface SlurmNode {
+  name: string;
+  /** Lower-case base state: idle, mixed, allocated, down, error, future, unknown, or whatever a newer Slurm adds. */
+  state: string;
+  /** Lower-case state flags: drain, maintenance, not_responding, reserved, planned, powered_down, powering_up, ... */
+  flags: string[];
+  partitions: string[];
+  cpus: number;
+  allocCpus: number;
+  /** Configured memory (RealMemory) in bytes. */
+  memoryBytes: number;
+  allocMemoryBytes: number;
+  /** Free memory as reported by the node's OS, bytes; undefined when Slurm does not report it. */
+  freeMemoryBytes: number | undefined;
+  /** CPU load as a load average (Slurm reports load*100). */
+  cpuLoad: number | undefined;
+  gres: GresCount[];
+  gresUsed: GresCount[];
+  reason: string;
+  /** Unix seconds the reason was set, 0 when unknown. */
+  reasonChangedAt: number;
+  features: string[];
+}
+
+export interface SlurmJob {
+  jobId: number;
+  /** For array tasks the parent array job id, else 0. */
+  arrayJobId: number;
+  /** Task id of one array task, undefined for non-array jobs and for a record that stands for a pending task range. */
+  arrayTaskId: number | undefined;
+  /** Task range of a pending array record (`4-8%3`), '' otherwise. */
+  arrayTaskString: string;
+  name: string;
+  user: string;
+  account: string;
+  /** Every partition the job names; a pending job may name several (`cpu,preempt`). */
+  partitions: string[];
+  qos: string;
+  /** Lower-case base state: pending, running, completed, failed, out_of_memory, node_fail, ... */
+  state: string;
+  /** Lower-case state flags: completing, configuring, requeued, ... */
+  stateFlags: string[];
+  /** Pending/state reason as Slurm reports it (`Resources`, `Priority`, `None`). */
+  reason: string;
+  /** CPUs allocated (running) or requested (pending). */
+  cpus: number;
+  /** Memory allocated (running) or requested (pending), bytes. */
+  memoryBytes: number;
+  /** GPUs allocated (running) or requested (pending). */
+  gpus: number;
+  nodeCount: number;
+  /** Unix seconds; 0 when unset. */
+  submitTime: number;
+  startTime: number;
+  endTime: number;
+  /** Time limit in seconds; undefined when unlimited/unset. */
+  timeLimitSeconds: number | undefined;
+  priority: number | undefined;
+}
+
+export interface SlurmPartition {
+  name: string;
+  /** Lower-case: up, down, drain, inactive. */
+  state: string;
+  /** Node names in the partition (expanded from the hostlist). */
+  nodes: string[];
+  totalCpus: number;
+  totalNodes: number;
+  isDefault: boolean;
+  /** Max time in seconds, undefined for unlimited. */
+  maxTimeSeconds: number | undefined;
+}
+
+/** One RPC type's statistics from /diag (counts and total time in seconds). */
+export interface RpcStat {
+  name: string;
+  count: number;
+  totalTimeSeconds: number;
+}
+
+/** One user's RPC statistics from /diag. */
+export interface RpcUserStat {
+  user: string;
+  count: number;
+  totalTimeSeconds: number;
+}
+
+/** /diag, converted to base units (seconds, not microseconds). Absent fields are undefined. */
+export interface SchedulerStats {
+  serverThreadCount: number | undefined;
+  agentQueueSize: number | undefined;
+  agentCount: number | undefined;
+  agentThreadCount: number | undefined;
+  dbdAgentQueueSize: number | undefined;
+  jobsSubmitted: number | undefined;
+  jobsStarted: number | undefined;
+  jobsCompleted: number | undefined;
+  jobsCanceled: number | undefined;
+  jobsFailed: number | undefined;
+  jobsPending: number | undefined;
+  jobsRunning: number | undefined;
+  /** Main scheduler. */
+  scheduleCycleLastSeconds: number | undefined;
+  scheduleCycleMaxSeconds: number | undefined;
+  scheduleCycleMeanSeconds: number | undefined;
+  scheduleCycleTotal: number | undefined;
+  scheduleCycleDepthMean: number | undefined;
+  scheduleCyclePerMinute: number | undefined;
+  scheduleQueueLength: number | undefined;
+  /** Backfill scheduler. */
+  backfillActive: boolean | undefined;
+  backfillJobsTotal: number | undefined;
+  backfillJobsSinceReset: number | undefined;
+  backfillHeterogeneousJobsTotal: number | undefined;
+  backfillCycleTotal: number | undefined;
+  backfillCycleLastSeconds: number | undefined;
+  backfillCycleMaxSeconds: number | undefined;
+  backfillCycleMeanSeconds: number | undefined;
+  backfillLastDepth: number | undefined;
+  backfillLastDepthTry: number | undefined;
+  backfillDepthMean: number | undefined;
+  backfillQueueLength: number | undefined;
+  backfillQueueLengthMean: number | undefined;
+  backfillTableSize: number | undefined;
+  backfillTableSizeMean: number | undefined;
+  /** Unix seconds of the last backfill cycle, undefined when never. */
+  backfillLastCycleTime: number | undefined;
+  /** Unix seconds the statistics were reset (req_time_start). */
+  statsResetTime: number | undefined;
+  rpcByType: RpcStat[];
+  rpcByUser: RpcUserStat[];
+}
+
+/** /ping: one entry per controller. */
+export interface ControllerPing {
+  hostname: string;
+  /** up | down, lower-case. */
+  status: string;
+  /** primary | backup1 | ... */
+  mode: string;
+  latencySeconds: number | undefined;
+}
+
+export interface ClusterInfo {
+  controllers: ControllerPing[];
+  /** Slurm release of slurmrestd (`22.05.8`, `25.11.7`), '' when unknown. */
+  slurmVersion: string;
+  /** API version spoken, e.g. v0.0.44 ('' for CLI). */
+  apiVersion: string;
+  /** Cluster name as Slurm reports it, '' when unknown. */
+  clusterName: string;
+}
+
+/** What each resource kind produces. Each kind is fetched once per interval and fed to every collector needing it. */
+export interface ResourceData {
+  cluster: ClusterInfo;
+  nodes: SlurmNode[];
+  jobs: SlurmJob[];
+  partitions: SlurmPartition[];
+  diag: SchedulerStats;
+}
+
+export type ResourceKind = keyof ResourceData;
+export const RESOURCE_KINDS: readonly ResourceKind[] = ['cluster', 'nodes', 'jobs', 'partitions', 'diag'];
+
+/** Things the adapter saw but did not understand; collectors count them, the logger reports each once. */
+export interface Anomalies {
+  /** e.g. `node state "weird_new_state"`; counted and logged once per distinct text. */
+  unknown: string[];
+}
