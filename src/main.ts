@@ -1,0 +1,137 @@
+// Wiring only: config → source → poller → collectors → exposition cache → HTTP. Signals in cli.ts.
+import type { ExporterConfig } from './config/types.ts';
+import type { Logger } from './poll/poller.ts';
+import { Poller, GROUP_OF_KIND } from './poll/poller.ts';
+import { SnapshotStore } from './poll/snapshot-store.ts';
+import { CollectorRunner, type Format } from './poll/collector-runner.ts';
+import { LabelledCounter } from './poll/counters.ts';
+import { ALL_COLLECTORS } from './collectors/registry.ts';
+import { renderFamilies } from './exposition/writer.ts';
+import { createHttpServer } from './http/server.ts';
+import { RestSource } from './slurm/rest/client.ts';
+import type { SlurmSource } from './slurm/source.ts';
+import { SlurmSimulator } from './simulator/server.ts';
+import { selfMetricFamilies } from './self-metrics.ts';
+import { VERSION } from './version.ts';
+
+export interface RunningExporter {
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:9341 */
+  url: string;
+  poller: Poller;
+  runner: CollectorRunner;
+  store: SnapshotStore;
+  source: SlurmSource;
+  simulator: SlurmSimulator | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startExporter(cfg: ExporterConfig, log: Logger): Promise<RunningExporter> {
+  let simulator: SlurmSimulator | undefined;
+  let slurmCfg = cfg.slurm;
+  if (cfg.demo) {
+    simulator = new SlurmSimulator({ nodes: cfg.demoNodes, jobs: cfg.demoJobs, host: '127.0.0.1', port: 0, clusterName: 'demo' });
+    const { url } = await simulator.start();
+    slurmCfg = { ...cfg.slurm, url, token: undefined, tokenFile: undefined, jwtKeyFile: undefined, user: cfg.slurm.user ?? 'demo' };
+    log.info({ url, nodes: cfg.demoNodes, jobs: cfg.demoJobs }, 'demo: simulated Slurm cluster started');
+  }
+
+  const source: SlurmSource = new RestSource(slurmCfg, log, { userAgent: `slurm-exporter/${VERSION} (${cfg.server.leaderElection.identity})` });
+  const store = new SnapshotStore();
+  const scrapes = new LabelledCounter();
+  const enabled = ALL_COLLECTORS.filter((c) => cfg.collectors[c.name]?.enabled ?? c.defaultEnabled);
+  const errors = new LabelledCounter();
+  const anomalies = new LabelledCounter();
+  const runner = new CollectorRunner(enabled, store, renderFamilies, {
+    cluster: slurmCfg.cluster,
+    limits: cfg.limits,
+    log,
+    anomalies,
+    errors,
+  });
+  const poller = new Poller(source, store, runner.neededKinds(), cfg.collectors, log);
+  let lastScrapeSeconds = 0;
+  const startedAt = Date.now();
+
+  const page = (format: Format): string[] => {
+    const pieces = runner.pieces(format);
+    const self = selfMetricFamilies({
+      cluster: runner.clusterLabel(),
+      poller,
+      runner,
+      collectorErrors: errors,
+      collectorAnomalies: anomalies,
+      scrapes,
+      lastScrapeSeconds,
+      isLeader: true,
+      leaderChanges: 0,
+    });
+    pieces.push(renderFamilies(self, format));
+    if (format === 'openmetrics') pieces.push('# EOF\n');
+    return pieces;
+  };
+
+  const ready = (): { ok: boolean; reason: string } => {
+    const now = Date.now();
+    const problems: string[] = [];
+    for (const s of poller.statuses()) {
+      if (!s.active) continue;
+      if (s.lastSuccessAt === undefined) {
+        problems.push(`${s.group}: no successful collection yet${s.lastError ? ` (last error: ${s.lastError})` : ''}`);
+      } else if (now - s.lastSuccessAt > cfg.server.stalenessLimitMs) {
+        problems.push(`${s.group}: data is ${Math.round((now - s.lastSuccessAt) / 1000)} s old (limit ${cfg.server.stalenessLimitMs / 1000} s)`);
+      }
+    }
+    return problems.length ? { ok: false, reason: problems.join('; ') } : { ok: true, reason: 'ready' };
+  };
+
+  const http = await createHttpServer({
+    listenAddress: cfg.server.listenAddress,
+    telemetryPath: cfg.server.telemetryPath,
+    maxConcurrentScrapes: cfg.server.maxConcurrentScrapes,
+    scrapeTimeoutMs: cfg.server.scrapeTimeoutMs,
+    webConfigFile: cfg.server.webConfigFile,
+    logger: log,
+    onScrape: (seconds: number, status: number) => {
+      lastScrapeSeconds = seconds;
+      scrapes.inc([String(status)]);
+    },
+    view: {
+      metrics: (format: Format) => page(format),
+      health: () => ({ ok: true, detail: { status: 'ok', uptime_seconds: Math.round((Date.now() - startedAt) / 1000), source: source.describe() } }),
+      ready,
+      leader: () => ({ is_leader: true, identity: cfg.server.leaderElection.identity, mode: 'single' }),
+      landing: () => ({
+        title: 'Slurm Exporter',
+        version: VERSION,
+        links: [
+          { href: cfg.server.telemetryPath, text: 'Metrics' },
+          { href: '/health', text: 'Health' },
+          { href: '/ready', text: 'Readiness' },
+          { href: '/leader', text: 'Leader' },
+        ],
+        info: { source: source.describe(), cluster: runner.clusterLabel(), collectors: enabled.map((c) => c.name).join(', ') },
+      }),
+    },
+  });
+
+  poller.activate();
+  const addr = http.address();
+  const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`;
+  log.info({ address: `${addr.host}:${addr.port}`, url, source: source.describe(), collectors: enabled.map((c) => c.name), groups: Object.values(GROUP_OF_KIND) }, 'listening');
+
+  return {
+    url,
+    poller,
+    runner,
+    store,
+    source,
+    simulator,
+    async stop() {
+      await http.close();
+      await poller.stop();
+      await source.close();
+      await simulator?.stop();
+    },
+  };
+}

@@ -1,0 +1,242 @@
+import type { ResourceKind } from '../slurm/model.ts';
+import { SlurmFetchError, type SlurmSource } from '../slurm/source.ts';
+import type { CollectorGroupConfig } from '../config/types.ts';
+import type { SnapshotStore } from './snapshot-store.ts';
+import { nextDelayMs } from './backoff.ts';
+import { LabelledCounter } from './counters.ts';
+
+/** Which collector group's schedule fetches each resource kind (seed keys collectors.<group>). */
+export const GROUP_OF_KIND: Record<ResourceKind, string> = {
+  cluster: 'cluster',
+  nodes: 'nodes',
+  jobs: 'jobs',
+  partitions: 'partitions',
+  diag: 'scheduler',
+};
+
+export interface Logger {
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+}
+
+/** Per-group state, read by /ready, /health and the exporter's own metrics. */
+export interface GroupStatus {
+  group: string;
+  kind: ResourceKind;
+  active: boolean;
+  polls: number;
+  consecutiveFailures: number;
+  lastAttemptAt: number | undefined;
+  lastSuccessAt: number | undefined;
+  lastDurationSeconds: number | undefined;
+  lastSuccess: boolean | undefined;
+  lastError: string | undefined;
+  lastErrorKind: string | undefined;
+}
+
+interface GroupRuntime {
+  status: GroupStatus;
+  cfg: CollectorGroupConfig;
+  timer: NodeJS.Timeout | undefined;
+  inflight: AbortController | undefined;
+  running: Promise<void> | undefined;
+}
+
+export interface PollerStats {
+  requests: LabelledCounter; // [endpoint]
+  responseBytes: LabelledCounter; // [endpoint]
+  apiErrors: LabelledCounter; // [endpoint, reason]
+  errors: LabelledCounter; // [collector, kind]
+  anomalies: LabelledCounter; // [collector]
+}
+
+/**
+ * Runs one loop per resource kind on its group's interval and timeout. Never more than one request in
+ * flight per kind; a failed poll leaves the last good snapshot in place. Scrapes never reach this.
+ */
+export class Poller {
+  readonly stats: PollerStats = {
+    requests: new LabelledCounter(),
+    responseBytes: new LabelledCounter(),
+    apiErrors: new LabelledCounter(),
+    errors: new LabelledCounter(),
+    anomalies: new LabelledCounter(),
+  };
+  private readonly groups = new Map<ResourceKind, GroupRuntime>();
+  private stopped = false;
+  private initDone: Promise<void> | undefined;
+  private readonly seenAnomalies = new Set<string>();
+
+  private readonly source: SlurmSource;
+  private readonly store: SnapshotStore;
+  private readonly log: Logger;
+
+  constructor(
+    source: SlurmSource,
+    store: SnapshotStore,
+    kinds: readonly ResourceKind[],
+    groupConfig: Record<string, CollectorGroupConfig>,
+    log: Logger,
+  ) {
+    this.source = source;
+    this.store = store;
+    this.log = log;
+    for (const kind of kinds) {
+      const group = GROUP_OF_KIND[kind];
+      const cfg = groupConfig[group];
+      if (!cfg) throw new Error(`no collector group configuration for "${group}"`);
+      this.groups.set(kind, {
+        cfg,
+        timer: undefined,
+        inflight: undefined,
+        running: undefined,
+        status: {
+          group,
+          kind,
+          active: false,
+          polls: 0,
+          consecutiveFailures: 0,
+          lastAttemptAt: undefined,
+          lastSuccessAt: undefined,
+          lastDurationSeconds: undefined,
+          lastSuccess: undefined,
+          lastError: undefined,
+          lastErrorKind: undefined,
+        },
+      });
+    }
+  }
+
+  statuses(): GroupStatus[] {
+    return [...this.groups.values()].map((g) => ({ ...g.status }));
+  }
+
+  /** Starts polling the given kinds (all when omitted); others stay as they are. */
+  activate(kinds?: readonly ResourceKind[]): void {
+    for (const [kind, g] of this.groups) {
+      if (kinds && !kinds.includes(kind)) continue;
+      if (g.status.active || this.stopped) continue;
+      g.status.active = true;
+      // A small random start spread keeps groups from hitting slurmrestd in the same millisecond.
+      this.schedule(kind, g, Math.round(Math.random() * 200));
+    }
+  }
+
+  /** Stops polling the given kinds (all when omitted), aborting requests in flight. */
+  deactivate(kinds?: readonly ResourceKind[]): void {
+    for (const [kind, g] of this.groups) {
+      if (kinds && !kinds.includes(kind)) continue;
+      g.status.active = false;
+      if (g.timer) clearTimeout(g.timer);
+      g.timer = undefined;
+      g.inflight?.abort(new SlurmFetchError('aborted', 'polling stopped'));
+    }
+  }
+
+  isActive(kind: ResourceKind): boolean {
+    return this.groups.get(kind)?.status.active ?? false;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.deactivate();
+    await Promise.allSettled([...this.groups.values()].map((g) => g.running));
+  }
+
+  /** Polls one kind now (tests, benchmarks); resolves when the attempt is done. */
+  async pollOnce(kind: ResourceKind): Promise<void> {
+    const g = this.groups.get(kind);
+    if (!g) throw new Error(`kind ${kind} is not polled`);
+    await this.runOnce(kind, g, false);
+  }
+
+  private schedule(kind: ResourceKind, g: GroupRuntime, delayMs: number): void {
+    if (!g.status.active || this.stopped) return;
+    g.timer = setTimeout(() => {
+      g.timer = undefined;
+      g.running = this.runOnce(kind, g, true).finally(() => {
+        g.running = undefined;
+        const auth = g.status.lastErrorKind === 'auth';
+        this.schedule(
+          kind,
+          g,
+          nextDelayMs({ intervalMs: g.cfg.intervalMs, consecutiveFailures: g.status.consecutiveFailures, noFastRetry: auth }),
+        );
+      });
+    }, delayMs);
+    g.timer.unref?.();
+  }
+
+  private async ensureInit(signal: AbortSignal): Promise<void> {
+    // Shared by all groups; reset after a failure so the next poll negotiates again.
+    this.initDone ??= this.source.init(signal).catch((err: unknown) => {
+      this.initDone = undefined;
+      throw err;
+    });
+    await this.initDone;
+  }
+
+  private async runOnce(kind: ResourceKind, g: GroupRuntime, scheduled: boolean): Promise<void> {
+    const ctrl = new AbortController();
+    g.inflight = ctrl;
+    const timeout = setTimeout(
+      () => ctrl.abort(new SlurmFetchError('timeout', `${kind}: no complete answer within ${g.cfg.timeoutMs} ms`)),
+      g.cfg.timeoutMs,
+    );
+    const started = Date.now();
+    const t0 = performance.now();
+    g.status.lastAttemptAt = started;
+    g.status.polls++;
+    try {
+      await this.ensureInit(ctrl.signal);
+      const res = await this.source.fetch(kind, ctrl.signal);
+      if (ctrl.signal.aborted) throw ctrl.signal.reason;
+      this.stats.requests.inc([kind], res.requests);
+      this.stats.responseBytes.inc([kind], res.bytes);
+      for (const what of res.anomalies.unknown) {
+        this.stats.anomalies.inc([g.status.group]);
+        if (!this.seenAnomalies.has(what)) {
+          this.seenAnomalies.add(what);
+          this.log.warn({ collector: g.status.group, anomaly: what }, 'unknown value from Slurm (logged once; counted in slurm_exporter_anomalies_total)');
+        }
+      }
+      // A leader that lost its lease while this was in flight must not publish.
+      if (this.stopped || (scheduled && !g.status.active)) return;
+      this.store.set(kind, res.data, started);
+      g.status.lastSuccess = true;
+      g.status.lastSuccessAt = Date.now();
+      g.status.consecutiveFailures = 0;
+      g.status.lastError = undefined;
+      g.status.lastErrorKind = undefined;
+    } catch (err) {
+      const e = toFetchError(err, ctrl.signal);
+      if (e.kind === 'aborted' && (!g.status.active || this.stopped)) return;
+      g.status.lastSuccess = false;
+      g.status.consecutiveFailures++;
+      g.status.lastError = e.message;
+      g.status.lastErrorKind = e.kind;
+      this.stats.apiErrors.inc([kind, e.kind]);
+      this.stats.errors.inc([g.status.group, e.kind]);
+      this.stats.requests.inc([kind], 1);
+      const level = g.status.consecutiveFailures === 1 || g.status.consecutiveFailures % 10 === 0 ? 'warn' : 'debug';
+      this.log[level](
+        { collector: g.status.group, kind: e.kind, status: e.status, failures: g.status.consecutiveFailures, err: e.message },
+        'poll failed; serving the last good data',
+      );
+    } finally {
+      clearTimeout(timeout);
+      g.status.lastDurationSeconds = (performance.now() - t0) / 1000;
+      if (g.inflight === ctrl) g.inflight = undefined;
+    }
+  }
+}
+
+function toFetchError(err: unknown, signal: AbortSignal): SlurmFetchError {
+  // Our own abort reason (timeout vs. stop) says more than whatever the HTTP layer threw on abort.
+  if (signal.aborted && signal.reason instanceof SlurmFetchError) return signal.reason;
+  if (err instanceof SlurmFetchError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new SlurmFetchError('parse', `unexpected error: ${msg}`, { cause: err });
+}

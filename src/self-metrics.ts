@@ -1,0 +1,78 @@
+// The exporter's own metrics, built at scrape time: a few dozen series, cheap, and always current.
+import { EXPORTER_METRICS } from './collectors/exporter-metrics.ts';
+import type { MetricDesc, MetricFamily, Sample } from './exposition/types.ts';
+import type { Poller } from './poll/poller.ts';
+import type { CollectorRunner } from './poll/collector-runner.ts';
+import type { LabelledCounter } from './poll/counters.ts';
+import { VERSION } from './version.ts';
+
+const byName = new Map<string, MetricDesc>(Object.values(EXPORTER_METRICS).map((d) => [d.name, d]));
+
+function desc(name: string): MetricDesc {
+  const d = byName.get(name);
+  if (!d) throw new Error(`exporter metric ${name} is not declared in collectors/exporter-metrics.ts`);
+  return d;
+}
+
+export interface SelfMetricsInput {
+  cluster: string;
+  poller: Poller;
+  runner: CollectorRunner;
+  collectorErrors: LabelledCounter;
+  collectorAnomalies: LabelledCounter;
+  scrapes: LabelledCounter;
+  lastScrapeSeconds: number;
+  isLeader: boolean;
+  leaderChanges: number;
+  extra?: MetricFamily[];
+}
+
+function fromCounter(name: string, c: LabelledCounter): MetricFamily {
+  return { desc: desc(name), samples: c.entries().map((e) => ({ values: e.labels, value: e.value })) };
+}
+
+export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
+  const now = Date.now();
+  const statuses = i.poller.statuses();
+  const per = (f: (s: (typeof statuses)[number]) => number | undefined): Sample[] =>
+    statuses.flatMap((s) => {
+      const v = f(s);
+      return v === undefined ? [] : [{ values: [s.group], value: v }];
+    });
+  const families: MetricFamily[] = [
+    {
+      desc: desc('slurm_exporter_build_info'),
+      samples: [{ values: [VERSION, process.version], value: 1 }],
+    },
+    { desc: desc('slurm_exporter_scrape_duration_seconds'), samples: [{ values: [], value: i.lastScrapeSeconds }] },
+    fromCounter('slurm_exporter_scrapes_total', i.scrapes),
+    fromCounter('slurm_exporter_errors_total', i.collectorErrors),
+    fromCounter('slurm_exporter_api_errors_total', i.poller.stats.apiErrors),
+    fromCounter('slurm_exporter_slurm_requests_total', i.poller.stats.requests),
+    fromCounter('slurm_exporter_slurm_response_bytes_total', i.poller.stats.responseBytes),
+    {
+      desc: desc('slurm_exporter_anomalies_total'),
+      samples: mergeCounters(i.poller.stats.anomalies, i.collectorAnomalies),
+    },
+    { desc: desc('slurm_exporter_collector_duration_seconds'), samples: per((s) => s.lastDurationSeconds) },
+    { desc: desc('slurm_exporter_collector_success'), samples: per((s) => (s.lastSuccess === undefined ? undefined : s.lastSuccess ? 1 : 0)) },
+    {
+      desc: desc('slurm_exporter_collector_last_success_timestamp_seconds'),
+      samples: per((s) => (s.lastSuccessAt === undefined ? undefined : s.lastSuccessAt / 1000)),
+    },
+    {
+      desc: desc('slurm_exporter_collector_staleness_seconds'),
+      samples: per((s) => (s.lastSuccessAt === undefined ? undefined : (now - s.lastSuccessAt) / 1000)),
+    },
+    { desc: desc('slurm_exporter_leader'), samples: [{ values: [], value: i.isLeader ? 1 : 0 }] },
+    { desc: desc('slurm_exporter_leader_changes_total'), samples: [{ values: [], value: i.leaderChanges }] },
+  ];
+  if (i.extra) families.push(...i.extra);
+  return families;
+}
+
+function mergeCounters(a: LabelledCounter, b: LabelledCounter): Sample[] {
+  const sum = new Map<string, number>();
+  for (const c of [a, b]) for (const e of c.entries()) sum.set(e.labels[0] ?? '', (sum.get(e.labels[0] ?? '') ?? 0) + e.value);
+  return [...sum].map(([k, v]) => ({ values: [k], value: v }));
+}
