@@ -10,6 +10,7 @@ import { renderFamilies } from './exposition/writer.ts';
 import { createHttpServer } from './http/server.ts';
 import { RestSource } from './slurm/rest/client.ts';
 import type { SlurmSource } from './slurm/source.ts';
+import { GuardedSource } from './slurm/guarded-source.ts';
 import { SlurmSimulator } from './simulator/server.ts';
 import { selfMetricFamilies } from './self-metrics.ts';
 import { VERSION } from './version.ts';
@@ -35,7 +36,8 @@ export async function startExporter(cfg: ExporterConfig, log: Logger): Promise<R
     log.info({ url, nodes: cfg.demoNodes, jobs: cfg.demoJobs }, 'demo: simulated Slurm cluster started');
   }
 
-  const source: SlurmSource = new RestSource(slurmCfg, log, { userAgent: `slurm-exporter/${VERSION} (${cfg.server.leaderElection.identity})` });
+  const rest = new RestSource(slurmCfg, log, { userAgent: `slurm-exporter/${VERSION} (${cfg.server.leaderElection.identity})` });
+  const source: SlurmSource = new GuardedSource(rest, { rateLimit: slurmCfg.rateLimit, cache: slurmCfg.cache });
   const store = new SnapshotStore();
   const scrapes = new LabelledCounter();
   const enabled = ALL_COLLECTORS.filter((c) => cfg.collectors[c.name]?.enabled ?? c.defaultEnabled);

@@ -204,9 +204,9 @@ export class Poller {
       }
       // A leader that lost its lease while this was in flight must not publish.
       if (this.stopped || (scheduled && !g.status.active)) return;
-      this.store.set(kind, res.data, started);
+      this.store.set(kind, res.data, res.cachedAt ?? started);
       g.status.lastSuccess = true;
-      g.status.lastSuccessAt = Date.now();
+      g.status.lastSuccessAt = res.cachedAt ?? Date.now();
       g.status.consecutiveFailures = 0;
       g.status.lastError = undefined;
       g.status.lastErrorKind = undefined;

@@ -30,6 +30,8 @@ export interface FetchResult<K extends ResourceKind> {
   bytes: number;
   /** HTTP requests (or commands) this fetch cost Slurm. */
   requests: number;
+  /** Set when the answer came from the exporter's cache: wall-clock ms when it was fetched. */
+  cachedAt?: number;
 }
 
 /** A place Slurm data comes from: slurmrestd, the CLI, or the simulator (which is slurmrestd-shaped). */
