@@ -1,0 +1,86 @@
+// One full collection against a slurmrestd-shaped server, in its own process so peak RSS is the
+// exporter's alone. Prints one JSON line. Usage: node bench/collect-once.ts <url> [apiVersion]
+import { RestSource } from '../src/slurm/rest/client.ts';
+import { Poller } from '../src/poll/poller.ts';
+import { SnapshotStore } from '../src/poll/snapshot-store.ts';
+import { CollectorRunner } from '../src/poll/collector-runner.ts';
+import { LabelledCounter } from '../src/poll/counters.ts';
+import { ALL_COLLECTORS } from '../src/collectors/registry.ts';
+import { renderFamilies } from '../src/exposition/writer.ts';
+import type { ExporterConfig } from '../src/config/types.ts';
+import type { ResourceKind } from '../src/slurm/model.ts';
+
+const url = process.argv[2];
+if (!url) throw new Error('usage: collect-once.ts <url> [apiVersion]');
+const slurm: ExporterConfig['slurm'] = {
+  url,
+  apiVersion: process.argv[3],
+  user: 'bench',
+  token: undefined,
+  tokenFile: undefined,
+  jwtKeyFile: process.env.BENCH_JWT_KEY_FILE,
+  jwtLifetimeMs: 3_600_000,
+  cluster: undefined,
+  maxConnections: 4,
+  connectionTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  keepAlive: true,
+  maxResponseBytes: 4 * 1024 ** 3,
+  rateLimit: { enabled: false, requestsPerSecond: 10, burstSize: 20 },
+  cache: { enabled: false, ttlMs: 0, maxSize: 0 },
+  tls: { caFile: undefined, insecureSkipVerify: false },
+};
+const quiet = { debug() {}, info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) };
+const groups = Object.fromEntries(
+  ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => [g, { enabled: true, intervalMs: 3_600_000, timeoutMs: 600_000, batchSize: undefined }]),
+);
+const source = new RestSource(slurm, quiet, { userAgent: 'slurm-exporter-bench' });
+const store = new SnapshotStore();
+const errors = new LabelledCounter();
+const runner = new CollectorRunner(ALL_COLLECTORS, store, renderFamilies, {
+  cluster: undefined,
+  limits: { perNode: true, maxReasonLength: 100 },
+  log: quiet,
+  anomalies: new LabelledCounter(),
+  errors,
+});
+const kinds: ResourceKind[] = ['cluster', 'partitions', 'diag', 'nodes', 'jobs'];
+const poller = new Poller(source, store, kinds, groups, quiet);
+
+const out: Record<string, unknown> = {};
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+for (const kind of kinds) {
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  const bytes0 = poller.stats.responseBytes.get([kind]);
+  await poller.pollOnce(kind);
+  const st = poller.statuses().find((s) => s.kind === kind)!;
+  if (!st.lastSuccess) throw new Error(`${kind}: ${st.lastError}`);
+  const c = process.cpuUsage(c0);
+  const wall = (performance.now() - w0) / 1000;
+  const bytes = poller.stats.responseBytes.get([kind]) - bytes0;
+  out[kind] = {
+    wall_s: +wall.toFixed(3),
+    cpu_s: +((c.user + c.system) / 1e6).toFixed(3),
+    mb: +(bytes / 1e6).toFixed(1),
+    mb_per_s_wall: +(bytes / 1e6 / wall).toFixed(1),
+    mb_per_cpu_s: +(bytes / 1e6 / ((c.user + c.system) / 1e6)).toFixed(1),
+  };
+}
+const wall = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const page = runner.pieces('text').join('');
+out.total = {
+  wall_s: +wall.toFixed(3),
+  cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(3),
+  peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+  series: page.split('\n').filter((l) => l && !l.startsWith('#')).length,
+  page_mb: +(page.length / 1e6).toFixed(2),
+  render_s: runner.renderSeconds(),
+  jobs: store.get('jobs')?.data.length,
+  nodes: store.get('nodes')?.data.length,
+};
+console.log(JSON.stringify(out));
+await poller.stop();
+await source.close();

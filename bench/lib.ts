@@ -1,0 +1,80 @@
+// Shared helpers for the benchmarks: ports, child processes, percentiles.
+import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BIN = `${ROOT}bin/slurm-exporter`;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitHttp(url: string, timeoutMs: number, okStatus = 200): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.status === okStatus) return;
+      last = `status ${r.status}`;
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not answering ${okStatus} within ${timeoutMs} ms (${last})`);
+}
+
+export function start(cmd: string, args: string[], name: string): ChildProcess {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  p.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d}`));
+  return p;
+}
+
+export async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    p.once('exit', () => resolve());
+    p.kill('SIGTERM');
+    setTimeout(() => p.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+export function percentile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Peak RSS of a process in MB from /proc (VmHWM), undefined when not on Linux. */
+export async function peakRssMb(pid: number): Promise<number | undefined> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function rssMb(pid: number): Promise<number | undefined> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
