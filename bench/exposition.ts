@@ -26,6 +26,8 @@ for (let f = 0; families.length * perFamily < total; f++) {
 }
 
 function bench(format: ExpositionFormat): void {
+  // One warm-up render so the JIT has compiled the hot loop before timing.
+  renderFamilies(families, format);
   let best = Infinity;
   let bytes = 0;
   for (let run = 0; run < 5; run++) {

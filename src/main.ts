@@ -7,7 +7,7 @@ import { CollectorRunner, type Format } from './poll/collector-runner.ts';
 import { LabelledCounter } from './poll/counters.ts';
 import { ALL_COLLECTORS } from './collectors/registry.ts';
 import { renderFamilies } from './exposition/writer.ts';
-import { createHttpServer } from './http/server.ts';
+import { createHttpServer, type HttpLogger } from './http/server.ts';
 import { RestSource } from './slurm/rest/client.ts';
 import type { SlurmSource } from './slurm/source.ts';
 import { GuardedSource } from './slurm/guarded-source.ts';
@@ -26,7 +26,7 @@ export interface RunningExporter {
   stop(): Promise<void>;
 }
 
-export async function startExporter(cfg: ExporterConfig, log: Logger): Promise<RunningExporter> {
+export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogger): Promise<RunningExporter> {
   let simulator: SlurmSimulator | undefined;
   let slurmCfg = cfg.slurm;
   if (cfg.demo) {
@@ -68,7 +68,6 @@ export async function startExporter(cfg: ExporterConfig, log: Logger): Promise<R
       leaderChanges: 0,
     });
     pieces.push(renderFamilies(self, format));
-    if (format === 'openmetrics') pieces.push('# EOF\n');
     return pieces;
   };
 
@@ -97,7 +96,7 @@ export async function startExporter(cfg: ExporterConfig, log: Logger): Promise<R
       lastScrapeSeconds = seconds;
       scrapes.inc([String(status)]);
     },
-    view: {
+    provider: {
       metrics: (format: Format) => page(format),
       health: () => ({ ok: true, detail: { status: 'ok', uptime_seconds: Math.round((Date.now() - startedAt) / 1000), source: source.describe() } }),
       ready,

@@ -102,9 +102,9 @@ export function renderFamilies(families: readonly MetricFamily[], format: Exposi
     for (const s of samples) {
       const vals = s.values;
       if (vals.length !== n) throw familyError(f.desc.name, `sample has ${vals.length} label values, want ${n}`);
-      let line = first + escapeLabelValue(vals[0] as string);
-      for (let i = 1; i < n; i++) line += (mids[i - 1] as string) + escapeLabelValue(vals[i] as string);
-      out += line + '"} ' + formatValue(s.value) + '\n';
+      out += first + escapeLabelValue(vals[0] as string);
+      for (let i = 1; i < n; i++) out += (mids[i - 1] as string) + escapeLabelValue(vals[i] as string);
+      out += '"} ' + formatValue(s.value) + '\n';
     }
   }
   return out;

@@ -28,7 +28,13 @@ function decode(authorization: string | undefined): { user: string; password: st
   return { user: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
-export function createBasicAuth(users: ReadonlyMap<string, string>): BasicAuth {
+export interface BasicAuthOptions {
+  /** bcrypt comparison; replaceable so tests can count how often bcrypt runs. */
+  compare?: (password: string, hash: string) => Promise<boolean>;
+}
+
+export function createBasicAuth(users: ReadonlyMap<string, string>, opts: BasicAuthOptions = {}): BasicAuth {
+  const bcryptCompare = opts.compare ?? compare;
   const hmacKey = randomBytes(32);
   // Map keeps insertion order: deleting the first key evicts the oldest entry.
   const cache = new Map<string, boolean>();
@@ -44,7 +50,7 @@ export function createBasicAuth(users: ReadonlyMap<string, string>): BasicAuth {
       pending = (async () => {
         let ok: boolean;
         try {
-          ok = await compare(password, hash ?? DUMMY_HASH);
+          ok = await bcryptCompare(password, hash ?? DUMMY_HASH);
         } catch {
           ok = false;
         }
