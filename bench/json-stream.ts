@@ -1,0 +1,48 @@
+// Throughput of the streaming /jobs reader on a synthetic pretty-printed answer built from the real 25.11
+// v0.0.44 job records (not part of the test suite). Usage: node bench/json-stream.ts [megabytes=200] [chunkKB=64]
+import { readFileSync } from 'node:fs';
+import { streamTopLevelArray } from '../src/slurm/rest/json-stream.ts';
+import { ROOT } from './lib.ts';
+
+const targetMb = Number(process.argv[2] ?? 200);
+const chunkKb = Number(process.argv[3] ?? 64);
+const fixture = JSON.parse(readFileSync(`${ROOT}test/fixtures/slurm-25.11.7/rest_v0.0.44_slurm_jobs.json`, 'utf8')) as {
+  jobs: unknown[];
+};
+// slurmrestd pretty-prints with two-space indentation.
+const pieces = fixture.jobs.map((j) => JSON.stringify(j, null, 2).replace(/\n/g, '\n    '));
+const perJob = pieces.reduce((s, p) => s + p.length, 0) / pieces.length;
+const n = Math.ceil((targetMb * 1e6) / (perJob + 6));
+const parts: Buffer[] = [Buffer.from('{\n  "jobs": [\n    ')];
+for (let i = 0; i < n; i++) parts.push(Buffer.from((i > 0 ? ',\n    ' : '') + (pieces[i % pieces.length] as string)));
+parts.push(Buffer.from('\n  ],\n  "meta": {"plugin": {"type": "openapi/slurmctld"}},\n  "errors": [],\n  "warnings": []\n}\n'));
+const body = Buffer.concat(parts);
+parts.length = 0;
+const chunk = chunkKb * 1024;
+
+async function* chunks(): AsyncGenerator<Uint8Array> {
+  for (let o = 0; o < body.length; o += chunk) yield body.subarray(o, Math.min(o + chunk, body.length));
+}
+
+async function once(): Promise<{ mbps: number; count: number; ms: number }> {
+  const t0 = process.hrtime.bigint();
+  let ids = 0;
+  const r = await streamTopLevelArray(
+    chunks(),
+    'jobs',
+    (v) => {
+      ids += (v as { job_id: number }).job_id;
+    },
+    { maxBytes: body.length + 1 },
+  );
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (ids === 0) throw new Error('no job ids seen');
+  return { mbps: body.length / 1e6 / (ms / 1000), count: r.count, ms };
+}
+
+console.log(`answer: ${(body.length / 1e6).toFixed(1)} MB, ${n} jobs of ~${Math.round(perJob)} bytes, chunks of ${chunkKb} KiB`);
+const runs = [];
+for (let i = 0; i < 3; i++) runs.push(await once());
+for (const r of runs) console.log(`${r.count} jobs in ${r.ms.toFixed(0)} ms = ${r.mbps.toFixed(0)} MB/s`);
+const heap = process.memoryUsage();
+console.log(`rss ${(heap.rss / 1e6).toFixed(0)} MB (includes the ${(body.length / 1e6).toFixed(0)} MB synthetic body held in memory)`);

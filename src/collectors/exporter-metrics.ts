@@ -1,0 +1,109 @@
+// Descriptors of the exporter's own metrics. Values are filled at scrape time (src/self-metrics.ts); they
+// live here so the generated reference lists them with the Slurm ones. No `cluster` label: they describe
+// this process, not a Slurm cluster.
+import type { MetricDesc } from '../exposition/types.ts';
+
+const SELF = 'exporter';
+const GROUP = 'Collector group (cluster, nodes, jobs, partitions, scheduler): the unit that has its own poll interval.';
+
+export const EXPORTER_METRICS: Record<string, MetricDesc> = {
+  buildInfo: {
+    name: 'slurm_exporter_build_info',
+    type: 'gauge',
+    help: 'Always 1; the exporter version and the Node.js version it runs on.',
+    labels: ['version', 'node_version'],
+    source: SELF,
+  },
+  scrapeDuration: {
+    name: 'slurm_exporter_scrape_duration_seconds',
+    type: 'gauge',
+    help: 'How long the previous /metrics scrape took to serve, seconds (the current one is still being written).',
+    labels: [],
+    source: SELF,
+    note: 'The seed named it without a type; the writers support gauges and counters only, so it is a gauge of the previous scrape rather than a summary. Prometheus\'s own scrape_duration_seconds measures the current one from outside.',
+  },
+  scrapes: {
+    name: 'slurm_exporter_scrapes_total',
+    type: 'counter',
+    help: 'Scrapes of /metrics served, by HTTP status code.',
+    labels: ['code'],
+    source: SELF,
+  },
+  errors: {
+    name: 'slurm_exporter_errors_total',
+    type: 'counter',
+    help: `Failures inside the exporter, by collector group and kind (fetch, collect, ...). ${GROUP}`,
+    labels: ['collector', 'kind'],
+    source: SELF,
+  },
+  apiErrors: {
+    name: 'slurm_exporter_api_errors_total',
+    type: 'counter',
+    help: 'Failed requests to Slurm, by resource (ping, nodes, jobs, partitions, diag) and reason (connect, timeout, auth, http, parse, too_large, slurm, version, aborted).',
+    labels: ['endpoint', 'reason'],
+    source: SELF,
+  },
+  slurmRequests: {
+    name: 'slurm_exporter_slurm_requests_total',
+    type: 'counter',
+    help: 'Requests (HTTP calls or commands) sent to Slurm, by resource: the load this exporter puts on slurmctld.',
+    labels: ['endpoint'],
+    source: SELF,
+  },
+  slurmResponseBytes: {
+    name: 'slurm_exporter_slurm_response_bytes_total',
+    type: 'counter',
+    help: 'Bytes of Slurm answers received, by resource.',
+    labels: ['endpoint'],
+    source: SELF,
+  },
+  anomalies: {
+    name: 'slurm_exporter_anomalies_total',
+    type: 'counter',
+    help: `Values from Slurm the exporter did not recognize (a new node or job state, an unknown field), by collector group. They are passed through as label values and logged once each; a rise after a Slurm upgrade is worth a look. ${GROUP}`,
+    labels: ['collector'],
+    source: SELF,
+  },
+  collectorDuration: {
+    name: 'slurm_exporter_collector_duration_seconds',
+    type: 'gauge',
+    help: `How long the last poll of the collector group took (fetch and parse), seconds. ${GROUP}`,
+    labels: ['collector'],
+    source: SELF,
+  },
+  collectorSuccess: {
+    name: 'slurm_exporter_collector_success',
+    type: 'gauge',
+    help: `Whether the last poll of the collector group succeeded (1) or failed (0); after a failure the previous data is still served. ${GROUP}`,
+    labels: ['collector'],
+    source: SELF,
+  },
+  collectorLastSuccess: {
+    name: 'slurm_exporter_collector_last_success_timestamp_seconds',
+    type: 'gauge',
+    help: `When the collector group last fetched Slurm data successfully, unix seconds. ${GROUP}`,
+    labels: ['collector'],
+    source: SELF,
+  },
+  collectorStaleness: {
+    name: 'slurm_exporter_collector_staleness_seconds',
+    type: 'gauge',
+    help: `Age of the data served for the collector group: seconds since its last successful poll. Alert on this rather than on missing series. ${GROUP}`,
+    labels: ['collector'],
+    source: SELF,
+  },
+  leader: {
+    name: 'slurm_exporter_leader',
+    type: 'gauge',
+    help: 'Whether this replica is the leader that polls Slurm (1) or a standby (0). Always 1 without leader election.',
+    labels: [],
+    source: SELF,
+  },
+  leaderChanges: {
+    name: 'slurm_exporter_leader_changes_total',
+    type: 'counter',
+    help: 'Times this replica gained or lost leadership.',
+    labels: [],
+    source: SELF,
+  },
+};

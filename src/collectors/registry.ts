@@ -1,0 +1,19 @@
+// Every Slurm collector, in the order their output appears on /metrics and in the reference.
+import type { Collector } from './collector.ts';
+import { clusterCollector } from './cluster.ts';
+import { nodesCollector } from './nodes.ts';
+import { partitionsCollector } from './partitions.ts';
+import { jobsCollector } from './jobs.ts';
+import { schedulerCollector } from './scheduler.ts';
+
+export const ALL_COLLECTORS: readonly Collector[] = [
+  clusterCollector,
+  nodesCollector,
+  partitionsCollector,
+  jobsCollector,
+  schedulerCollector,
+];
+
+export function collectorByName(name: string): Collector | undefined {
+  return ALL_COLLECTORS.find((c) => c.name === name);
+}

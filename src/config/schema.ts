@@ -1,0 +1,526 @@
+// The configuration schema: the one place for keys, defaults, validation and descriptions. The file's
+// shape is the seed's (server / slurm / collectors with "30s"-style durations); parsing yields
+// ExporterConfig (milliseconds, bytes). The docs generator and --help read descriptions from here.
+import * as z from 'zod';
+import type { CollectorGroupConfig, ExporterConfig } from './types.ts';
+import { formatDuration, formatSize, parseDuration, parseSize } from './units.ts';
+
+export const COLLECTOR_GROUPS = ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'] as const;
+export type CollectorGroup = (typeof COLLECTOR_GROUPS)[number];
+
+/** The seed's staggered intervals ("Performance Tuning Configuration"); scheduler as cluster. */
+export const GROUP_DEFAULTS: Record<CollectorGroup, { interval: string; timeout: string; what: string }> = {
+  cluster: { interval: '30s', timeout: '20s', what: 'cluster-wide figures (ping, cluster name, licenses)' },
+  nodes: { interval: '60s', timeout: '30s', what: 'node states, CPUs, memory, GRES' },
+  jobs: { interval: '30s', timeout: '25s', what: 'the job queue: states, per-partition, per-user/account, wait times' },
+  partitions: { interval: '120s', timeout: '60s', what: 'partition states and limits' },
+  scheduler: { interval: '30s', timeout: '20s', what: 'slurmctld scheduler statistics (sdiag)' },
+};
+
+const MIN_STALENESS_MS = 5 * 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Field documentation lives beside each field in a private registry, read by gen-config-docs.ts.
+
+export interface FieldDoc {
+  description: string;
+  /** Shown in the docs' type column. */
+  type: string;
+  /** For defaults computed from other keys or the environment. */
+  defaultText?: string;
+  secret?: boolean;
+}
+
+export const fieldDocs = z.registry<FieldDoc>();
+
+function doc<T extends z.ZodType>(schema: T, type: string, description: string, extra: Partial<FieldDoc> = {}): T {
+  fieldDocs.add(schema, { type, description, ...extra });
+  return schema;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaf parsers with messages that say what was wrong with the value; the key path is added by the loader.
+
+type Conv<T> = { value: T } | { error: string };
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+}
+
+function leaf<T>(convert: (v: unknown) => Conv<T>) {
+  return z.unknown().transform((v, ctx): T => {
+    const r = convert(v);
+    if ('error' in r) {
+      ctx.addIssue({ code: 'custom', message: r.error });
+      return z.NEVER;
+    }
+    return r.value;
+  });
+}
+
+function durationField(opts: { positive?: boolean } = {}) {
+  return leaf<number>((v) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) return { error: `${show(v)} is not a duration (e.g. 30s, 1m)` };
+    if (opts.positive && ms <= 0) return { error: `${show(v)} must be longer than 0` };
+    return { value: ms };
+  });
+}
+
+function sizeField() {
+  return leaf<number>((v) => {
+    const n = parseSize(v);
+    if (n === undefined || n <= 0) return { error: `${show(v)} is not a size (bytes, or e.g. 512MiB, 2GiB)` };
+    return { value: n };
+  });
+}
+
+function intField(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return leaf<number>((v) => {
+    const n = typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n)) return { error: `${show(v)} is not a whole number` };
+    if (n < min || n > max) return { error: `${n} is out of range (${min} to ${max === Number.MAX_SAFE_INTEGER ? 'any' : max})` };
+    return { value: n };
+  });
+}
+
+function positiveNumberField() {
+  return leaf<number>((v) => {
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) return { error: `${show(v)} is not a number above 0` };
+    return { value: n };
+  });
+}
+
+function boolField() {
+  return leaf<boolean>((v) => {
+    if (typeof v === 'boolean') return { value: v };
+    if (typeof v === 'string') {
+      const s = v.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(s)) return { value: true };
+      if (['false', '0', 'no', 'off'].includes(s)) return { value: false };
+    }
+    return { error: `${show(v)} is not true or false` };
+  });
+}
+
+function stringField(check?: (s: string) => string | undefined) {
+  return leaf<string>((v) => {
+    const s = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
+    if (typeof s !== 'string' || s === '') return { error: `${show(v)} is not a non-empty string` };
+    const problem = check?.(s);
+    return problem ? { error: problem } : { value: s };
+  });
+}
+
+function enumField<const T extends string>(values: readonly T[]) {
+  return leaf<T>((v) =>
+    typeof v === 'string' && (values as readonly string[]).includes(v) ? { value: v as T } : { error: `${show(v)} is not one of ${values.join(', ')}` },
+  );
+}
+
+function stringListField() {
+  return leaf<string[]>((v) => {
+    const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string' && s !== '')) return { error: `${show(v)} is not a list of strings` };
+    return { value: list as string[] };
+  });
+}
+
+function checkListenAddress(s: string): string | undefined {
+  const m = /^(.*):(\d+)$/.exec(s);
+  if (!m || Number(m[2]) > 65535 || /\s/.test(s)) return `${show(s)} is not a listen address (e.g. :9341, 127.0.0.1:9341, [::]:9341)`;
+  return undefined;
+}
+
+function checkSlurmUrl(s: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return `${show(s)} is not a URL (e.g. http://slurmctl:6820 or unix:///run/slurmrestd/slurmrestd.socket)`;
+  }
+  if (u.protocol === 'unix:') return u.pathname.length > 1 ? undefined : `${show(s)}: a unix URL needs a socket path (unix:///path/to/socket)`;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `${show(s)}: the scheme must be http, https or unix`;
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface SchemaContext {
+  env: NodeJS.ProcessEnv;
+  hostname: () => string;
+}
+
+const durationType = 'duration';
+
+function groupSchema(group: CollectorGroup) {
+  const d = GROUP_DEFAULTS[group];
+  return z
+    .strictObject({
+      enabled: doc(boolField().prefault(true), 'boolean', `Collect ${d.what}.`),
+      interval: doc(durationField({ positive: true }).prefault(d.interval), durationType, `How often the ${group} data is fetched from Slurm (once for all scrapers).`),
+      timeout: doc(durationField({ positive: true }).prefault(d.timeout), durationType, `Give up a ${group} fetch after this; must be shorter than interval.`),
+      batchSize: doc(
+        intField(1).optional(),
+        'integer',
+        'Accepted for the seed\'s shape; slurmrestd has no paging, so it only caps work per render step.',
+        { defaultText: 'unset' },
+      ),
+    })
+    .prefault({});
+}
+
+export function buildConfigSchema(ctx: SchemaContext) {
+  const leaderElection = z
+    .strictObject({
+      enabled: doc(boolField().prefault(false), 'boolean', 'Elect one leader among replicas; only the leader polls Slurm and serves Slurm series.'),
+      backend: doc(enumField(['none', 'kubernetes', 'etcd'] as const).optional(), 'none | kubernetes | etcd', 'Where the lease lives: a coordination.k8s.io/v1 Lease, or an etcd key.', {
+        defaultText: 'kubernetes when enabled, else none',
+      }),
+      mode: doc(
+        enumField(['single', 'active-passive', 'active-active', 'sharded'] as const).optional(),
+        'single | active-passive | active-active | sharded',
+        'active-passive: one leader polls; sharded: one lease per collector group, so replicas share the work; active-active: every replica polls (no election).',
+        { defaultText: 'active-passive when enabled, else single' },
+      ),
+      leaseDuration: doc(durationField({ positive: true }).prefault('15s'), durationType, 'How long a lease is valid without renewal; failover after a crash takes about this long.'),
+      renewDeadline: doc(durationField({ positive: true }).prefault('10s'), durationType, 'A leader that could not renew for this long stops collecting; must be shorter than leaseDuration.'),
+      retryPeriod: doc(durationField({ positive: true }).prefault('2s'), durationType, 'How often candidates try to acquire and the leader renews; must be shorter than renewDeadline.'),
+      leaseName: doc(stringField().prefault('slurm-exporter'), 'string', 'Name of the Lease object (or etcd key suffix).'),
+      namespace: doc(stringField().optional(), 'string', 'Kubernetes namespace of the Lease.', { defaultText: '$POD_NAMESPACE, else default' }),
+      identity: doc(stringField().optional(), 'string', 'This replica\'s name in the lease.', { defaultText: '$POD_NAME, else $HOSTNAME, else the host name' }),
+      kubeconfig: doc(stringField().optional(), 'path', 'kubeconfig file; in a pod the service account is used.', { defaultText: 'in-cluster' }),
+      etcd: z
+        .strictObject({
+          endpoints: doc(stringListField().prefault([]), 'list of URLs', 'etcd client URLs (backend etcd), e.g. [http://etcd-0:2379].', { defaultText: '[]' }),
+        })
+        .prefault({}),
+    })
+    .prefault({});
+
+  const server = z
+    .strictObject({
+      listenAddress: doc(stringField(checkListenAddress).prefault(':9341'), 'host:port', 'Address the HTTP server listens on.'),
+      telemetryPath: doc(
+        stringField((s) => (s.startsWith('/') ? undefined : `${show(s)} must start with /`)).prefault('/metrics'),
+        'path',
+        'Path under which metrics are served.',
+      ),
+      maxConcurrentScrapes: doc(intField(0).prefault(10), 'integer', 'Scrapes served at once; one more gets 503 at once. 0 = no limit.'),
+      scrapeTimeout: doc(durationField().prefault('30s'), durationType, 'A scrape must be answered within this (and within Prometheus\' own scrape timeout), else 503. 0 = none.'),
+      webConfigFile: doc(stringField().optional(), 'path', 'exporter-toolkit web config file: TLS, basic auth, HTTP headers.', { defaultText: 'unset (plain HTTP)' }),
+      stalenessLimit: doc(durationField({ positive: true }).optional(), durationType, 'Data older than this makes /ready answer 503; must be longer than every enabled interval.', {
+        defaultText: '5m, or 3 × the longest enabled interval if longer',
+      }),
+      leaderElection,
+    })
+    .prefault({});
+
+  const slurm = z
+    .strictObject({
+      url: doc(stringField(checkSlurmUrl).optional(), 'URL', 'slurmrestd: http(s)://host:port or unix:///path/to/socket.', { defaultText: 'unset' }),
+      apiVersion: doc(
+        stringField((s) => (/^v\d+\.\d+\.\d+$/.test(s) ? undefined : `${show(s)} is not an API version (e.g. v0.0.40)`)).optional(),
+        'string',
+        'Force one REST API version (v0.0.38 to v0.0.44); unset negotiates the newest both sides speak.',
+        { defaultText: 'negotiated' },
+      ),
+      user: doc(stringField().optional(), 'string', 'Slurm user name sent with the token (X-SLURM-USER-NAME) and signed into self-made JWTs.', { defaultText: 'unset' }),
+      token: doc(stringField().optional(), 'secret', 'A Slurm JWT. Prefer the SLURM_JWT environment variable or tokenFile; never a flag (it would show in ps).', {
+        defaultText: 'unset',
+        secret: true,
+      }),
+      tokenFile: doc(stringField().optional(), 'path', 'File holding a Slurm JWT; re-read when it changes, so a sidecar can rotate it.', { defaultText: 'unset' }),
+      jwtKeyFile: doc(stringField().optional(), 'path', 'Slurm\'s jwt_hs256.key: the exporter signs its own short-lived tokens for slurm.user.', { defaultText: 'unset' }),
+      jwtLifetime: doc(durationField({ positive: true }).prefault('1h'), durationType, 'Lifetime of tokens signed with jwtKeyFile.'),
+      cluster: doc(stringField().optional(), 'string', 'The cluster label.', { defaultText: 'the name Slurm reports, else default' }),
+      maxConnections: doc(intField(1).prefault(20), 'integer', 'Connections to slurmrestd at most.'),
+      connectionTimeout: doc(durationField({ positive: true }).prefault('10s'), durationType, 'Time to establish a connection.'),
+      requestTimeout: doc(durationField({ positive: true }).prefault('30s'), durationType, 'Time for one request and its whole answer.'),
+      keepAlive: doc(boolField().prefault(true), 'boolean', 'Reuse connections between requests.'),
+      maxResponseSize: doc(sizeField().prefault('2GiB'), 'size', 'Largest answer accepted from slurmrestd; a larger one fails that poll instead of exhausting memory.'),
+      rateLimit: z
+        .strictObject({
+          enabled: doc(boolField().prefault(true), 'boolean', 'Cap requests to slurmrestd (token bucket shared by all collector groups).'),
+          requestsPerSecond: doc(positiveNumberField().prefault(10), 'number', 'Sustained requests per second.'),
+          burstSize: doc(intField(1).prefault(20), 'integer', 'Requests allowed at once after a quiet period.'),
+        })
+        .prefault({}),
+      cache: z
+        .strictObject({
+          enabled: doc(boolField().prefault(false), 'boolean', 'Reuse an answer younger than ttl instead of asking Slurm again.'),
+          ttl: doc(durationField().prefault('60s'), durationType, 'Age up to which a cached answer is reused.'),
+          maxSize: doc(intField(0).prefault(1000), 'integer', 'Cached answers kept at most.'),
+        })
+        .prefault({}),
+      tls: z
+        .strictObject({
+          caFile: doc(stringField().optional(), 'path', 'CA bundle to verify slurmrestd\'s certificate.', { defaultText: 'system CAs' }),
+          insecureSkipVerify: doc(boolField().prefault(false), 'boolean', 'Do not verify slurmrestd\'s certificate (testing only).'),
+        })
+        .prefault({}),
+    })
+    .prefault({});
+
+  const collectors = z
+    .strictObject(Object.fromEntries(COLLECTOR_GROUPS.map((g) => [g, groupSchema(g)])) as Record<CollectorGroup, ReturnType<typeof groupSchema>>)
+    .prefault({});
+
+  const limits = z
+    .strictObject({
+      perNode: doc(boolField().prefault(true), 'boolean', 'Per-node series (state, CPUs, memory, GRES, reason); turn off on very large clusters.'),
+      maxReasonLength: doc(intField(1).prefault(100), 'integer', 'Longest node/job reason text kept in a label; longer ones are cut.'),
+    })
+    .prefault({});
+
+  const log = z
+    .strictObject({
+      level: doc(enumField(['debug', 'info', 'warn', 'error'] as const).prefault('info'), 'debug | info | warn | error', 'Least severe level logged.'),
+      format: doc(enumField(['logfmt', 'json'] as const).prefault('logfmt'), 'logfmt | json', 'Log line format (on stderr).'),
+    })
+    .prefault({});
+
+  const demo = z
+    .strictObject({
+      enabled: doc(boolField().prefault(false), 'boolean', 'Run against an in-process simulated cluster instead of Slurm.'),
+      nodes: doc(intField(1).prefault(100), 'integer', 'Nodes in the simulated cluster.'),
+      jobs: doc(intField(0).prefault(1000), 'integer', 'Jobs in the simulated cluster.'),
+    })
+    .prefault({});
+
+  return z
+    .strictObject({ server, slurm, collectors, limits, log, demo })
+    .superRefine((c, rctx) => {
+      const issue = (path: (string | number)[], message: string) => rctx.addIssue({ code: 'custom', path, message });
+      const fmt = formatDuration;
+
+      for (const g of COLLECTOR_GROUPS) {
+        const gc = c.collectors[g];
+        if (gc.timeout >= gc.interval) {
+          issue(['collectors', g, 'timeout'], `${fmt(gc.timeout)} must be shorter than collectors.${g}.interval (${fmt(gc.interval)})`);
+        }
+      }
+
+      const le = c.server.leaderElection;
+      if (le.renewDeadline >= le.leaseDuration) {
+        issue(['server', 'leaderElection', 'renewDeadline'], `${fmt(le.renewDeadline)} must be shorter than leaseDuration (${fmt(le.leaseDuration)}), else two leaders can overlap`);
+      }
+      if (le.retryPeriod >= le.renewDeadline) {
+        issue(['server', 'leaderElection', 'retryPeriod'], `${fmt(le.retryPeriod)} must be shorter than renewDeadline (${fmt(le.renewDeadline)}), else the leader cannot retry a failed renewal in time`);
+      }
+      if (le.enabled && le.backend === 'none') issue(['server', 'leaderElection', 'backend'], '"none" cannot elect a leader: use kubernetes or etcd, or set enabled: false');
+      if (le.enabled && (le.mode === 'single' || le.mode === 'active-active')) {
+        issue(['server', 'leaderElection', 'mode'], `"${le.mode}" needs no election: use active-passive or sharded, or set enabled: false`);
+      }
+      if (!le.enabled && (le.mode === 'active-passive' || le.mode === 'sharded')) {
+        issue(['server', 'leaderElection', 'mode'], `"${le.mode}" needs leader election: set server.leaderElection.enabled: true`);
+      }
+      if (!le.enabled && le.backend !== undefined && le.backend !== 'none') {
+        issue(['server', 'leaderElection', 'backend'], `"${le.backend}" is set but server.leaderElection.enabled is false`);
+      }
+      if (le.enabled && le.backend === 'etcd' && le.etcd.endpoints.length === 0) {
+        issue(['server', 'leaderElection', 'etcd', 'endpoints'], 'backend etcd needs at least one endpoint (e.g. [http://etcd-0:2379])');
+      }
+
+      const longest = Math.max(0, ...COLLECTOR_GROUPS.filter((g) => c.collectors[g].enabled).map((g) => c.collectors[g].interval));
+      if (c.server.stalenessLimit !== undefined && c.server.stalenessLimit <= longest) {
+        issue(['server', 'stalenessLimit'], `${fmt(c.server.stalenessLimit)} must be longer than the longest enabled collector interval (${fmt(longest)}), else /ready fails between polls`);
+      }
+
+      if (c.slurm.jwtKeyFile !== undefined && c.slurm.user === undefined && !c.demo.enabled) {
+        issue(['slurm', 'user'], 'is required with slurm.jwtKeyFile: the user the exporter signs tokens for (--slurm.user or SLURM_USER)');
+      }
+    })
+    .transform((c): ExporterConfig => {
+      const le = c.server.leaderElection;
+      const longest = Math.max(0, ...COLLECTOR_GROUPS.filter((g) => c.collectors[g].enabled).map((g) => c.collectors[g].interval));
+      const collectorsOut: Record<string, CollectorGroupConfig> = {};
+      for (const g of COLLECTOR_GROUPS) {
+        const gc = c.collectors[g];
+        collectorsOut[g] = { enabled: gc.enabled, intervalMs: gc.interval, timeoutMs: gc.timeout, batchSize: gc.batchSize };
+      }
+      const nonEmpty = (v: string | undefined) => (v !== undefined && v !== '' ? v : undefined);
+      return {
+        server: {
+          listenAddress: c.server.listenAddress,
+          telemetryPath: c.server.telemetryPath,
+          maxConcurrentScrapes: c.server.maxConcurrentScrapes,
+          scrapeTimeoutMs: c.server.scrapeTimeout,
+          webConfigFile: c.server.webConfigFile,
+          stalenessLimitMs: c.server.stalenessLimit ?? Math.max(MIN_STALENESS_MS, 3 * longest),
+          leaderElection: {
+            enabled: le.enabled,
+            backend: le.backend ?? (le.enabled ? 'kubernetes' : 'none'),
+            mode: le.mode ?? (le.enabled ? 'active-passive' : 'single'),
+            leaseDurationMs: le.leaseDuration,
+            renewDeadlineMs: le.renewDeadline,
+            retryPeriodMs: le.retryPeriod,
+            leaseName: le.leaseName,
+            namespace: le.namespace ?? nonEmpty(ctx.env.POD_NAMESPACE) ?? 'default',
+            identity: le.identity ?? nonEmpty(ctx.env.POD_NAME) ?? nonEmpty(ctx.env.HOSTNAME) ?? ctx.hostname(),
+            kubeconfig: le.kubeconfig,
+            etcdEndpoints: le.etcd.endpoints,
+          },
+        },
+        slurm: {
+          // A trailing slash would double up when request paths are appended.
+          url: c.slurm.url?.replace(/^(https?:\/\/.*?)\/+$/, '$1'),
+          apiVersion: c.slurm.apiVersion,
+          user: c.slurm.user,
+          token: c.slurm.token,
+          tokenFile: c.slurm.tokenFile,
+          jwtKeyFile: c.slurm.jwtKeyFile,
+          jwtLifetimeMs: c.slurm.jwtLifetime,
+          cluster: c.slurm.cluster,
+          maxConnections: c.slurm.maxConnections,
+          connectionTimeoutMs: c.slurm.connectionTimeout,
+          requestTimeoutMs: c.slurm.requestTimeout,
+          keepAlive: c.slurm.keepAlive,
+          maxResponseBytes: c.slurm.maxResponseSize,
+          rateLimit: { ...c.slurm.rateLimit },
+          cache: { enabled: c.slurm.cache.enabled, ttlMs: c.slurm.cache.ttl, maxSize: c.slurm.cache.maxSize },
+          tls: { caFile: c.slurm.tls.caFile, insecureSkipVerify: c.slurm.tls.insecureSkipVerify },
+        },
+        collectors: collectorsOut,
+        limits: { ...c.limits },
+        log: { ...c.log },
+        demo: c.demo.enabled,
+        demoNodes: c.demo.nodes,
+        demoJobs: c.demo.jobs,
+      };
+    });
+}
+
+export type ConfigSchema = ReturnType<typeof buildConfigSchema>;
+
+// The schema's output must be exactly the shared ExporterConfig; this fails to compile otherwise.
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const _outputIsExporterConfig: Equals<z.output<ConfigSchema>, ExporterConfig> = true;
+void _outputIsExporterConfig;
+
+/** Top-level keys of the file. */
+export const TOP_LEVEL_KEYS = ['server', 'slurm', 'collectors', 'limits', 'log', 'demo'] as const;
+
+/**
+ * The effective configuration in the file's shape ("30s", "2GiB"), so check-config output can be
+ * loaded again as a config file. Unset optional keys are left out.
+ */
+export function toFileShape(cfg: ExporterConfig): Record<string, unknown> {
+  const le = cfg.server.leaderElection;
+  const d = formatDuration;
+  const prune = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return {
+    server: prune({
+      listenAddress: cfg.server.listenAddress,
+      telemetryPath: cfg.server.telemetryPath,
+      maxConcurrentScrapes: cfg.server.maxConcurrentScrapes,
+      scrapeTimeout: d(cfg.server.scrapeTimeoutMs),
+      webConfigFile: cfg.server.webConfigFile,
+      stalenessLimit: d(cfg.server.stalenessLimitMs),
+      leaderElection: prune({
+        enabled: le.enabled,
+        backend: le.backend,
+        mode: le.mode,
+        leaseDuration: d(le.leaseDurationMs),
+        renewDeadline: d(le.renewDeadlineMs),
+        retryPeriod: d(le.retryPeriodMs),
+        leaseName: le.leaseName,
+        namespace: le.namespace,
+        identity: le.identity,
+        kubeconfig: le.kubeconfig,
+        etcd: { endpoints: le.etcdEndpoints },
+      }),
+    }),
+    slurm: prune({
+      url: cfg.slurm.url,
+      apiVersion: cfg.slurm.apiVersion,
+      user: cfg.slurm.user,
+      token: cfg.slurm.token,
+      tokenFile: cfg.slurm.tokenFile,
+      jwtKeyFile: cfg.slurm.jwtKeyFile,
+      jwtLifetime: d(cfg.slurm.jwtLifetimeMs),
+      cluster: cfg.slurm.cluster,
+      maxConnections: cfg.slurm.maxConnections,
+      connectionTimeout: d(cfg.slurm.connectionTimeoutMs),
+      requestTimeout: d(cfg.slurm.requestTimeoutMs),
+      keepAlive: cfg.slurm.keepAlive,
+      maxResponseSize: formatSize(cfg.slurm.maxResponseBytes),
+      rateLimit: { ...cfg.slurm.rateLimit },
+      cache: { enabled: cfg.slurm.cache.enabled, ttl: d(cfg.slurm.cache.ttlMs), maxSize: cfg.slurm.cache.maxSize },
+      tls: prune({ caFile: cfg.slurm.tls.caFile, insecureSkipVerify: cfg.slurm.tls.insecureSkipVerify }),
+    }),
+    collectors: Object.fromEntries(
+      Object.entries(cfg.collectors).map(([g, gc]) => [g, prune({ enabled: gc.enabled, interval: d(gc.intervalMs), timeout: d(gc.timeoutMs), batchSize: gc.batchSize })]),
+    ),
+    limits: { ...cfg.limits },
+    log: { ...cfg.log },
+    demo: { enabled: cfg.demo, nodes: cfg.demoNodes, jobs: cfg.demoJobs },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema walking, for docs, --help texts and error messages.
+
+export interface FieldInfo {
+  path: string;
+  doc: FieldDoc | undefined;
+  /** The default as written in a file, when the schema has a fixed one. */
+  defaultValue: unknown;
+}
+
+type AnySchema = z.ZodType;
+
+function unwrap(s: AnySchema): AnySchema {
+  let cur = s;
+  for (;;) {
+    const def = cur.def as { type: string; innerType?: AnySchema };
+    if ((def.type === 'prefault' || def.type === 'default' || def.type === 'optional') && def.innerType) cur = def.innerType;
+    else if (def.type === 'pipe' && (cur.def as unknown as { in: AnySchema }).in.def.type === 'object') cur = (cur.def as unknown as { in: AnySchema }).in;
+    else return cur;
+  }
+}
+
+function shapeOf(s: AnySchema): Record<string, AnySchema> | undefined {
+  const u = unwrap(s);
+  return u.def.type === 'object' ? (u as z.ZodObject).shape : undefined;
+}
+
+/** Every leaf key in file order, with its docs and fixed default. */
+export function listFields(schema: AnySchema = buildConfigSchema({ env: {}, hostname: () => 'localhost' })): FieldInfo[] {
+  const out: FieldInfo[] = [];
+  const walk = (s: AnySchema, path: string[]) => {
+    const shape = shapeOf(s);
+    if (shape) {
+      for (const [k, child] of Object.entries(shape)) walk(child, [...path, k]);
+      return;
+    }
+    const def = s.def as { type: string; defaultValue?: unknown };
+    out.push({
+      path: path.join('.'),
+      doc: fieldDocs.get(s),
+      defaultValue: def.type === 'prefault' || def.type === 'default' ? def.defaultValue : undefined,
+    });
+  };
+  walk(schema, []);
+  return out;
+}
+
+/** The keys allowed in the object at this path (for "unknown key" messages). */
+export function knownKeysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] | undefined {
+  let cur: AnySchema | undefined = schema;
+  for (const p of path) {
+    const shape: Record<string, AnySchema> | undefined = cur ? shapeOf(cur) : undefined;
+    cur = shape?.[String(p)];
+  }
+  const shape = cur ? shapeOf(cur) : undefined;
+  return shape ? Object.keys(shape) : undefined;
+}
+
+let cachedFields: Map<string, FieldInfo> | undefined;
+
+/** Docs of one key path, e.g. "slurm.url". */
+export function fieldInfo(path: string): FieldInfo | undefined {
+  cachedFields ??= new Map(listFields().map((f) => [f.path, f]));
+  return cachedFields.get(path);
+}

@@ -1,0 +1,241 @@
+// One renderer per served API version: each answer is produced as a sequence of string chunks (about
+// CHUNK characters each) so the server can stream it with backpressure instead of building 1 GB strings.
+import type { Cluster, SimJob, SimNode, SimPartition } from './cluster.ts';
+import { compileJobRecord } from './render-jobs.ts';
+import { compileNodeRecord, compilePartitionRecord } from './render-nodes.ts';
+import { Template, bool, num, numField, pretty, str, type Envelope, type Render, type Slot, type Style } from './template.ts';
+import { TEMPLATES_0_0_38 } from './templates/v0_0_38.ts';
+import { TEMPLATES_0_0_40 } from './templates/v0_0_40.ts';
+import { TEMPLATES_0_0_41 } from './templates/v0_0_41.ts';
+import { TEMPLATES_0_0_42 } from './templates/v0_0_42.ts';
+import { TEMPLATES_0_0_43 } from './templates/v0_0_43.ts';
+import { TEMPLATES_0_0_44 } from './templates/v0_0_44.ts';
+
+export const ALL_VERSIONS = ['v0.0.38', 'v0.0.39', 'v0.0.40', 'v0.0.41', 'v0.0.42', 'v0.0.43', 'v0.0.44'] as const;
+export type ApiVersion = (typeof ALL_VERSIONS)[number];
+export const ENDPOINTS = ['ping', 'diag', 'nodes', 'jobs', 'partitions', 'licenses', 'reservations'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+type TemplateSet = typeof TEMPLATES_0_0_44;
+
+const SOURCES: Record<ApiVersion, { set: TemplateSet; style: Style }> = {
+  'v0.0.38': { set: TEMPLATES_0_0_38, style: { escapeSlash: false, inlineEmpty: true } },
+  // No capture exists for v0.0.39 (Slurm 23.02): it is served with the v0.0.40 shapes.
+  'v0.0.39': { set: TEMPLATES_0_0_40, style: { escapeSlash: true, inlineEmpty: false } },
+  'v0.0.40': { set: TEMPLATES_0_0_40, style: { escapeSlash: true, inlineEmpty: false } },
+  'v0.0.41': { set: TEMPLATES_0_0_41, style: { escapeSlash: true, inlineEmpty: false } },
+  'v0.0.42': { set: TEMPLATES_0_0_42, style: { escapeSlash: true, inlineEmpty: false } },
+  'v0.0.43': { set: TEMPLATES_0_0_43, style: { escapeSlash: true, inlineEmpty: false } },
+  'v0.0.44': { set: TEMPLATES_0_0_44, style: { escapeSlash: true, inlineEmpty: false } },
+};
+
+export function isApiVersion(v: string): v is ApiVersion {
+  return (ALL_VERSIONS as readonly string[]).includes(v);
+}
+
+/** A snapshot of the cluster taken when a request starts, so a tick during a long stream cannot tear it. */
+export interface Answer {
+  c: Cluster;
+  jobs: SimJob[];
+  nodes: SimNode[];
+  now: number;
+  /** A ping with a bad token: 25.x answers 200 with the controller reported DOWN. */
+  authFailed?: boolean;
+}
+
+export interface SlurmError {
+  description: string;
+  error_number: number;
+  error: string;
+  source: string;
+}
+
+const CHUNK = 64 * 1024;
+
+interface License {
+  name: string;
+  total: number;
+  used: number;
+}
+
+export class VersionRenderer {
+  readonly version: ApiVersion;
+  private readonly t: Record<Endpoint, Template>;
+  private readonly jobRec: Render<SimJob>;
+  private readonly nodeRec: Render<SimNode>;
+  private readonly partRec: Render<SimPartition>;
+  private readonly licRec: Render<License>;
+  private readonly resvRec: Render<SimNode[]>;
+  private readonly env: Record<'jobs' | 'nodes' | 'partitions' | 'licenses' | 'reservations', Envelope<Answer>>;
+  private readonly diagR: Render<Answer>;
+  private readonly pingR: Render<Answer>;
+
+  constructor(version: ApiVersion, c: Cluster) {
+    this.version = version;
+    const src = SOURCES[version];
+    this.t = Object.fromEntries(ENDPOINTS.map((e) => [e, new Template(`${version}/${e}`, src.set[e], src.style)])) as Record<Endpoint, Template>;
+    const meta: Slot<Answer>[] = [
+      str('meta.slurm.cluster', (a) => a.c.name, true),
+      ...optionalNum(this.t.jobs, 'last_update', (a) => a.c.lastUpdate),
+      ...optionalNum(this.t.jobs, 'last_backfill', (a) => a.c.diag.lastBackfill),
+    ];
+    this.env = {
+      jobs: this.t.jobs.compileEnvelope('jobs', meta),
+      nodes: this.t.nodes.compileEnvelope('nodes', [...meta.slice(0, 1), ...optionalNum(this.t.nodes, 'last_update', (a) => a.c.lastUpdate)]),
+      partitions: this.t.partitions.compileEnvelope('partitions', [...meta.slice(0, 1), ...optionalNum(this.t.partitions, 'last_update', (a) => a.c.lastUpdate)]),
+      licenses: this.t.licenses.compileEnvelope('licenses', [...meta.slice(0, 1), ...optionalNum(this.t.licenses, 'last_update', (a) => a.c.lastUpdate)]),
+      reservations: this.t.reservations.compileEnvelope('reservations', [...meta.slice(0, 1), ...optionalNum(this.t.reservations, 'last_update', (a) => a.c.lastUpdate)]),
+    };
+    this.jobRec = compileJobRecord(this.t.jobs, c);
+    this.nodeRec = compileNodeRecord(this.t.nodes, c);
+    this.partRec = compilePartitionRecord(this.t.partitions, c);
+    this.licRec = this.t.licenses.compileValue<License>('licenses.0', [
+      str('LicenseName', (l) => l.name),
+      num('Total', (l) => l.total),
+      num('Used', (l) => l.used),
+      num('Free', (l) => l.total - l.used),
+    ]);
+    const rt = this.t.reservations;
+    this.resvRec = rt.compileValue<SimNode[]>('reservations.0', [
+      str('name', () => 'maint_window'),
+      str('node_list', (ns) => c.nodeNames({ alloc: ns.map((n) => n.index) } as SimJob)),
+      num('node_count', (ns) => ns.length),
+      num('core_count', (ns) => ns.reduce((s, n) => s + n.cpus, 0)),
+      ...numField<SimNode[]>(rt, 'reservations.0', 'start_time', () => c.diag.startTime),
+      ...numField<SimNode[]>(rt, 'reservations.0', 'end_time', () => c.diag.startTime + 30 * 86400),
+      str('tres', (ns) => `cpu=${ns.reduce((s, n) => s + n.cpus, 0)}`),
+      str('users', () => 'root'),
+    ]);
+    this.diagR = this.compileDiag();
+    this.pingR = this.t.ping.compileText(0, this.t.ping.text.length, [
+      str('meta.slurm.cluster', (a) => a.c.name, true),
+      str('pings.0.pinged', (a) => (a.authFailed ? 'DOWN' : 'UP'), true),
+      str('pings.0.ping', (a) => (a.authFailed ? 'DOWN' : 'UP'), true),
+      bool('pings.0.responding', (a) => !a.authFailed, true),
+    ]);
+  }
+
+  private compileDiag(): Render<Answer> {
+    const t = this.t.diag;
+    const s = 'statistics';
+    const nf = (path: string, get: (a: Answer) => number) => numField<Answer>(t, '', `${s}.${path}`, get, true);
+    const count = (a: Answer, state: string) => {
+      let n = 0;
+      for (const j of a.jobs) if (j.state === state) n++;
+      return n;
+    };
+    const d = (a: Answer) => a.c.diag;
+    return t.compileText(0, t.text.length, [
+      str('meta.slurm.cluster', (a) => a.c.name, true),
+      ...nf('req_time', (a) => a.now),
+      ...nf('req_time_start', (a) => d(a).startTime),
+      ...nf('server_thread_count', (a) => d(a).serverThreadCount),
+      ...nf('schedule_cycle_max', (a) => d(a).scheduleCycleMax),
+      ...nf('schedule_cycle_last', (a) => d(a).scheduleCycleLast),
+      ...nf('schedule_cycle_sum', (a) => d(a).scheduleCycleSum),
+      ...nf('schedule_cycle_total', (a) => d(a).scheduleCycleTotal),
+      ...nf('schedule_cycle_mean', (a) => Math.floor(d(a).scheduleCycleSum / Math.max(1, d(a).scheduleCycleTotal))),
+      ...nf('jobs_submitted', (a) => d(a).jobsSubmitted),
+      ...nf('jobs_started', (a) => d(a).jobsStarted),
+      ...nf('jobs_completed', (a) => d(a).jobsCompleted),
+      ...nf('jobs_canceled', (a) => d(a).jobsCanceled),
+      ...nf('jobs_failed', (a) => d(a).jobsFailed),
+      ...nf('jobs_pending', (a) => count(a, 'PENDING')),
+      ...nf('jobs_running', (a) => count(a, 'RUNNING')),
+      ...nf('job_states_ts', (a) => a.c.lastUpdate),
+      ...nf('bf_backfilled_jobs', (a) => d(a).bfBackfilledJobs),
+      ...nf('bf_cycle_counter', (a) => d(a).bfCycleCounter),
+      ...nf('bf_cycle_mean', (a) => Math.floor(d(a).bfCycleSum / Math.max(1, d(a).bfCycleCounter))),
+      ...nf('bf_cycle_sum', (a) => d(a).bfCycleSum),
+      ...nf('bf_cycle_last', (a) => d(a).bfCycleLast),
+      ...nf('bf_cycle_max', (a) => d(a).bfCycleMax),
+      ...nf('bf_depth_sum', (a) => d(a).bfDepthSum),
+      ...nf('bf_when_last_cycle', (a) => d(a).lastBackfill),
+    ]);
+  }
+
+  /** The answer of an endpoint as chunks. */
+  *render(endpoint: Endpoint, a: Answer): Generator<string> {
+    switch (endpoint) {
+      case 'ping':
+        yield this.pingR(a);
+        return;
+      case 'diag':
+        yield this.diagR(a);
+        return;
+      case 'jobs':
+        yield* this.list(this.env.jobs, a, a.jobs, this.jobRec);
+        return;
+      case 'nodes':
+        yield* this.list(this.env.nodes, a, a.nodes, this.nodeRec);
+        return;
+      case 'partitions':
+        yield* this.list(this.env.partitions, a, a.c.partitions, this.partRec);
+        return;
+      case 'licenses':
+        yield* this.list(this.env.licenses, a, a.c.licenses, this.licRec);
+        return;
+      case 'reservations': {
+        const maint = a.nodes.filter((n) => n.maint);
+        yield* this.list(this.env.reservations, a, maint.length ? [maint] : [], this.resvRec);
+        return;
+      }
+    }
+  }
+
+  /** GET /slurm/<v>/job/<id>, /node/<name>, /partition/<name>: the list answer holding one record. */
+  one(kind: 'job' | 'node' | 'partition', a: Answer, item: SimJob | SimNode | SimPartition): string {
+    if (kind === 'job') return [...this.list(this.env.jobs, a, [item as SimJob], this.jobRec)].join('');
+    if (kind === 'node') return [...this.list(this.env.nodes, a, [item as SimNode], this.nodeRec)].join('');
+    return [...this.list(this.env.partitions, a, [item as SimPartition], this.partRec)].join('');
+  }
+
+  private *list<T>(env: Envelope<Answer>, a: Answer, items: readonly T[], rec: Render<T>): Generator<string> {
+    if (items.length === 0) {
+      yield env.empty(a);
+      return;
+    }
+    let buf = env.head(a) + rec(items[0]!);
+    const sep = env.separator;
+    for (let k = 1; k < items.length; k++) {
+      buf += sep + rec(items[k]!);
+      if (buf.length >= CHUNK) {
+        yield buf;
+        buf = '';
+      }
+    }
+    yield buf + env.tail(a);
+  }
+
+  /**
+   * The answer slurmrestd 25.x gives with a wrong token (HTTP 511): the endpoint's empty answer with one
+   * error (rest_error_bad_token_*.json).
+   */
+  errorAnswer(endpoint: Endpoint, a: Answer, err: SlurmError): string {
+    const t = this.t[endpoint];
+    const meta = t.valueAt('meta') as Record<string, unknown>;
+    const slurm = meta.slurm as Record<string, unknown> | undefined;
+    if (slurm && 'cluster' in slurm) slurm.cluster = a.c.name;
+    const body: Record<string, unknown> = {};
+    const listKey = endpoint === 'ping' ? 'pings' : endpoint === 'diag' ? undefined : endpoint;
+    if (listKey) body[listKey] = [];
+    if (endpoint === 'jobs' && t.has('last_backfill')) {
+      body.last_backfill = { set: true, infinite: false, number: 0 };
+      body.last_update = { set: true, infinite: false, number: 0 };
+    }
+    if (endpoint === 'diag') {
+      body.errors = [err];
+      body.warnings = [];
+      body.meta = meta;
+    } else {
+      body.meta = meta;
+      body.errors = [err];
+      if (t.has('warnings')) body.warnings = [];
+    }
+    return pretty(body, '', t.style);
+  }
+}
+
+function optionalNum(t: Template, path: string, get: (a: Answer) => number): Slot<Answer>[] {
+  return t.has(path) ? numField<Answer>(t, '', path, get) : [];
+}

@@ -1,0 +1,476 @@
+// Streaming reader for slurmrestd answers. A /jobs answer of 25.11 holds ~9.3 KB per job pretty-printed, so
+// 100k jobs are ~930 MB: over V8's maximum string length, and a whole-body JSON.parse cannot work. This reader
+// scans bytes only to find where each element of one top-level array starts and ends (tracking strings, escapes
+// and nesting depth), and hands each element's bytes to JSON.parse alone. Memory stays at one element plus one
+// chunk. The other, small top-level members (meta, errors, warnings, last_update) are parsed normally.
+import { SlurmFetchError } from '../source.ts';
+
+export interface StreamOptions {
+  /** The reader stops and rejects with kind 'too_large' as soon as more bytes than this have arrived. */
+  maxBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface StreamResult {
+  /** Every top-level member except the streamed array. */
+  rest: Record<string, unknown>;
+  /** Bytes read. */
+  bytes: number;
+  /** Elements delivered to onElement. */
+  count: number;
+  /** Whether the array key was present (as an array) at the top level. */
+  found: boolean;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const BOM = [0xef, 0xbb, 0xbf];
+
+// Where the top-level parser stands between tokens.
+const S_START = 0; // expect '{'
+const S_FIRST_KEY = 1; // expect a key or '}'
+const S_KEY = 2; // expect a key (after ',')
+const S_COLON = 3; // expect ':'
+const S_VALUE = 4; // expect a member value
+const S_AFTER_MEMBER = 5; // expect ',' or '}'
+const S_ARRAY_FIRST = 6; // inside the streamed array: expect an element or ']'
+const S_ARRAY_NEXT = 7; // expect an element (after ',')
+const S_ARRAY_AFTER = 8; // expect ',' or ']'
+const S_DONE = 9; // only whitespace may follow
+
+// What the value being scanned is for.
+const T_KEY = 0;
+const T_MEMBER = 1;
+const T_ELEMENT = 2;
+
+const EXPECTED: Record<number, string> = {
+  [S_START]: "'{' opening the answer",
+  [S_FIRST_KEY]: "a member name or '}'",
+  [S_KEY]: 'a member name',
+  [S_COLON]: "':' after a member name",
+  [S_VALUE]: 'a member value',
+  [S_AFTER_MEMBER]: "',' or '}' after a member",
+  [S_ARRAY_FIRST]: "an array element or ']'",
+  [S_ARRAY_NEXT]: 'an array element',
+  [S_ARRAY_AFTER]: "',' or ']' after an array element",
+  [S_DONE]: 'end of the answer',
+};
+
+// How far the pretty-print fast path looks for an element's closing line before falling back to exact scanning.
+const FAST_WINDOW = 1 << 20;
+
+const needles = new Map<number, Buffer>();
+function closingLine(indent: number, close: number): Buffer {
+  const k = indent * 2 + (close === CLOSE_BRACE ? 0 : 1);
+  let b = needles.get(k);
+  if (b === undefined) {
+    b = Buffer.alloc(indent + 2, 0x20);
+    b[0] = 0x0a;
+    b[indent + 1] = close;
+    needles.set(k, b);
+  }
+  return b;
+}
+
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function describeByte(c: number): string {
+  return c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
+}
+
+function abortError(signal: AbortSignal): SlurmFetchError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'aborted';
+  return new SlurmFetchError('aborted', `reading the answer was aborted: ${why}`, { cause: reason });
+}
+
+/** Next chunk of the body, or a rejection as soon as the signal aborts (a stalled body must not hold us). */
+function nextChunk(
+  it: AsyncIterator<Uint8Array>,
+  signal: AbortSignal | undefined,
+): Promise<IteratorResult<Uint8Array>> {
+  if (signal === undefined) return it.next();
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    it.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/**
+ * Reads a JSON object from `body`, calls `onElement` for each element of its top-level array `arrayKey`, one at a
+ * time, and returns the other top-level members. Rejects with SlurmFetchError kind 'parse' (malformed or truncated,
+ * naming the byte offset and what was expected), 'too_large' (over opts.maxBytes) or 'aborted'.
+ */
+export async function streamTopLevelArray(
+  body: AsyncIterable<Uint8Array>,
+  arrayKey: string,
+  onElement: (value: unknown, index: number) => void,
+  opts: StreamOptions,
+): Promise<StreamResult> {
+  const rest: Record<string, unknown> = {};
+  let count = 0;
+  let found = false;
+  let total = 0; // bytes received
+  let base = 0; // absolute offset of buf[0]
+  let buf: Buffer = Buffer.alloc(0);
+  let pos = 0; // next byte of buf to look at
+  let state = S_START;
+
+  // The value being scanned; its bytes from `vStart` on stay in buf until it is complete.
+  let scanning = false;
+  let vStart = 0;
+  let vDepth = 0;
+  let vInString = false;
+  let vKind = 0; // 0 container, 1 string, 2 literal (number, true, false, null)
+  let vTarget = T_MEMBER;
+  let key = '';
+  // Fast path for pretty-printed answers (see scanValue): the element's closing line and where to search for it.
+  let fastEnabled = true;
+  let vNeedle: Buffer | undefined;
+  let vSearch = 0;
+  // Whitespace seen since the last token: did it contain a newline, and how many spaces follow the last one.
+  let lineStart = false;
+  let indent = 0;
+
+  const parseError = (offset: number, what: string): SlurmFetchError =>
+    new SlurmFetchError('parse', `malformed JSON answer at byte offset ${offset}: ${what}`);
+
+  const finishValue = (end: number): void => {
+    const text = buf.toString('utf8', vStart, end);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      const what =
+        vTarget === T_ELEMENT ? `element ${count} of "${arrayKey}"` : vTarget === T_KEY ? 'a member name' : `member "${key}"`;
+      throw new SlurmFetchError(
+        'parse',
+        `malformed JSON answer in ${what} starting at byte offset ${base + vStart}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    scanning = false;
+    if (vTarget === T_KEY) {
+      key = value as string;
+      state = S_COLON;
+    } else if (vTarget === T_MEMBER) {
+      rest[key] = value;
+      state = S_AFTER_MEMBER;
+    } else {
+      onElement(value, count);
+      count++;
+      state = S_ARRAY_AFTER;
+    }
+  };
+
+  const startValue = (c: number, target: number): void => {
+    scanning = true;
+    vStart = pos;
+    vTarget = target;
+    vDepth = 0;
+    vInString = false;
+    vNeedle = undefined;
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      vKind = 0;
+      vDepth = 1;
+      if (target === T_ELEMENT && fastEnabled && lineStart) {
+        vNeedle = closingLine(indent, c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
+        vSearch = pos + 1;
+      }
+      pos++;
+    } else if (c === QUOTE) {
+      vKind = 1;
+      vInString = true;
+      pos++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e) {
+      vKind = 2;
+    } else {
+      throw parseError(base + pos, `unexpected ${describeByte(c)}, expected ${EXPECTED[state] ?? 'a value'}`);
+    }
+  };
+
+  // Advances the current value; returns true when it completed within buf.
+  const scanValue = (): boolean => {
+    const n = buf.length;
+    if (vNeedle !== undefined) {
+      // Pretty-printed: an element that opens at the start of a line indented by k spaces closes at the first
+      // later line made of k spaces and the closing bracket. A raw newline cannot occur inside a JSON string, so
+      // that line is outside strings. The guess is then proved by JSON.parse: a slice that parses is a complete
+      // value starting where the element starts, and JSON values are prefix-free, so it is exactly the element.
+      // Any doubt (no such line within FAST_WINDOW bytes, or the slice does not parse) falls back to the exact
+      // byte scanner for this and every later element, so memory stays bounded and errors stay exact.
+      const idx = buf.indexOf(vNeedle, vSearch);
+      if (idx >= 0) {
+        const end = idx + vNeedle.length;
+        let value: unknown;
+        let ok = true;
+        try {
+          value = JSON.parse(buf.toString('utf8', vStart, end));
+        } catch {
+          ok = false;
+        }
+        if (ok) {
+          scanning = false;
+          pos = end;
+          onElement(value, count);
+          count++;
+          state = S_ARRAY_AFTER;
+          return true;
+        }
+      } else if (n - vStart <= FAST_WINDOW) {
+        vSearch = Math.max(vStart + 1, n - vNeedle.length + 1);
+        pos = n;
+        return false;
+      }
+      fastEnabled = false;
+      vNeedle = undefined;
+      pos = vStart + 1;
+    }
+    let i = pos;
+    if (vKind === 2) {
+      while (i < n) {
+        const c = buf[i] as number;
+        if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || isWhitespace(c)) {
+          pos = i;
+          finishValue(i);
+          return true;
+        }
+        i++;
+      }
+      pos = n;
+      return false;
+    }
+    let depth = vDepth;
+    let inString = vInString;
+    while (i < n) {
+      if (inString) {
+        const q = buf.indexOf(QUOTE, i);
+        if (q < 0) {
+          i = n;
+          break;
+        }
+        // A quote preceded by an odd run of backslashes is escaped. The run cannot reach before the string's
+        // opening quote, and the whole value is kept in buf, so the look-back is always within the value.
+        let b = q - 1;
+        while (buf[b] === BACKSLASH) b--;
+        i = q + 1;
+        if ((q - 1 - b) % 2 === 0) {
+          inString = false;
+          if (vKind === 1) {
+            pos = i;
+            finishValue(i);
+            return true;
+          }
+        }
+        continue;
+      }
+      const c = buf[i++] as number;
+      if (c === QUOTE) inString = true;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (--depth === 0) {
+          pos = i;
+          finishValue(i);
+          return true;
+        }
+      }
+    }
+    vDepth = depth;
+    vInString = inString;
+    pos = n;
+    return false;
+  };
+
+  // Runs the top-level parser over buf from pos; returns when buf is exhausted.
+  const run = (): void => {
+    const n = buf.length;
+    while (pos < n) {
+      if (scanning) {
+        if (!scanValue()) return;
+        continue;
+      }
+      const c = buf[pos] as number;
+      if (c === 0x20) {
+        indent++;
+        pos++;
+        continue;
+      }
+      if (c === 0x0a) {
+        lineStart = true;
+        indent = 0;
+        pos++;
+        continue;
+      }
+      if (c === 0x0d || c === 0x09) {
+        lineStart = false;
+        pos++;
+        continue;
+      }
+      const atLineStart = lineStart;
+      lineStart = false;
+      switch (state) {
+        case S_START:
+          // A UTF-8 byte order mark may lead the answer.
+          if (base + pos < 3 && c === BOM[base + pos]) {
+            pos++;
+            break;
+          }
+          if (c !== OPEN_BRACE) throw parseError(base + pos, `unexpected ${describeByte(c)}, expected ${EXPECTED[state]}`);
+          pos++;
+          state = S_FIRST_KEY;
+          break;
+        case S_FIRST_KEY:
+        case S_KEY:
+          if (c === CLOSE_BRACE && state === S_FIRST_KEY) {
+            pos++;
+            state = S_DONE;
+          } else if (c === QUOTE) startValue(c, T_KEY);
+          else throw parseError(base + pos, `unexpected ${describeByte(c)}, expected ${EXPECTED[state]}`);
+          break;
+        case S_COLON:
+          if (c !== COLON) throw parseError(base + pos, `unexpected ${describeByte(c)}, expected ${EXPECTED[state]}`);
+          pos++;
+          state = S_VALUE;
+          break;
+        case S_VALUE:
+          if (key === arrayKey && c === OPEN_BRACKET) {
+            found = true;
+            pos++;
+            state = S_ARRAY_FIRST;
+          } else startValue(c, T_MEMBER);
+          break;
+        case S_AFTER_MEMBER:
+          if (c === COMMA) state = S_KEY;
+          else if (c === CLOSE_BRACE) state = S_DONE;
+          else throw parseError(base + pos, `unexpected ${describeByte(c)}, expected ${EXPECTED[state]}`);
+          pos++;
+          break;
+        case S_ARRAY_FIRST:
+        case S_ARRAY_NEXT:
+          if (c === CLOSE_BRACKET && state === S_ARRAY_FIRST) {
+            pos++;
+            state = S_AFTER_MEMBER;
+          } else if (c === CLOSE_BRACKET || c === COMMA || c === CLOSE_BRACE || c === COLON) {
+            throw parseError(base + pos, `unexpected ${describeByte(c)}, expected ${EXPECTED[state]}`);
+          } else {
+            lineStart = atLineStart;
+            startValue(c, T_ELEMENT);
+            lineStart = false;
+          }
+          break;
+        case S_ARRAY_AFTER:
+          if (c === COMMA) state = S_ARRAY_NEXT;
+          else if (c === CLOSE_BRACKET) state = S_AFTER_MEMBER;
+          else throw parseError(base + pos, `unexpected ${describeByte(c)}, expected ${EXPECTED[state]}`);
+          pos++;
+          break;
+        default:
+          throw parseError(base + pos, `unexpected ${describeByte(c)} after the end of the answer`);
+      }
+    }
+  };
+
+  const it = body[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await nextChunk(it, opts.signal);
+      if (r.done === true) {
+        finished = true;
+        break;
+      }
+      const chunk = r.value;
+      if (chunk.length === 0) continue;
+      total += chunk.length;
+      if (total > opts.maxBytes) {
+        throw new SlurmFetchError(
+          'too_large',
+          `answer is larger than the limit of ${opts.maxBytes} bytes (stopped reading after ${total} bytes)`,
+        );
+      }
+      // Keep only the unfinished value (or nothing) from the previous chunk.
+      const keep = scanning ? vStart : pos;
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      if (keep >= buf.length) {
+        base += buf.length;
+        buf = bytes;
+        pos = 0;
+        vStart = 0;
+      } else {
+        base += keep;
+        buf = Buffer.concat([buf.subarray(keep), bytes]);
+        pos -= keep;
+        vStart -= keep;
+        vSearch -= keep;
+      }
+      run();
+    }
+  } finally {
+    if (!finished) await it.return?.().catch(() => undefined);
+  }
+  // A literal (number, true, ...) ends only at the next byte; none can legally be the last thing in an object.
+  if (state !== S_DONE || scanning) {
+    const where = scanning
+      ? vTarget === T_ELEMENT
+        ? `inside element ${count} of "${arrayKey}" that started at byte offset ${base + vStart}`
+        : vTarget === T_KEY
+          ? `inside a member name that started at byte offset ${base + vStart}`
+          : `inside member "${key}" that started at byte offset ${base + vStart}`
+      : `where ${EXPECTED[state] ?? 'more'} was expected`;
+    throw new SlurmFetchError('parse', `truncated JSON answer: it ends at byte offset ${total} ${where}`);
+  }
+  return { rest, bytes: total, count, found };
+}
+
+/** Reads a whole (small) answer, obeying maxBytes and the signal, and parses it. */
+export async function readJsonBody(body: AsyncIterable<Uint8Array>, opts: StreamOptions): Promise<{ value: unknown; bytes: number }> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  const it = body[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await nextChunk(it, opts.signal);
+      if (r.done === true) {
+        finished = true;
+        break;
+      }
+      total += r.value.length;
+      if (total > opts.maxBytes) {
+        throw new SlurmFetchError(
+          'too_large',
+          `answer is larger than the limit of ${opts.maxBytes} bytes (stopped reading after ${total} bytes)`,
+        );
+      }
+      parts.push(Buffer.from(r.value.buffer, r.value.byteOffset, r.value.length));
+    }
+  } finally {
+    if (!finished) await it.return?.().catch(() => undefined);
+  }
+  const text = Buffer.concat(parts, total).toString('utf8');
+  try {
+    return { value: JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text), bytes: total };
+  } catch (e) {
+    const what = total === 0 ? 'the answer is empty' : (e as Error).message;
+    throw new SlurmFetchError('parse', `malformed JSON answer (${total} bytes): ${what}`, { cause: e });
+  }
+}

@@ -1,0 +1,274 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { readJsonBody, streamTopLevelArray } from '../../src/slurm/rest/json-stream.ts';
+import { SlurmFetchError } from '../../src/slurm/source.ts';
+
+const FIX = new URL('../fixtures/', import.meta.url);
+const fixture = (p: string): Buffer => readFileSync(new URL(p, FIX));
+
+async function* chunked(buf: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let o = 0; o < buf.length; o += size) yield buf.subarray(o, Math.min(o + size, buf.length));
+}
+
+async function* splitAt(buf: Buffer, cuts: number[]): AsyncGenerator<Uint8Array> {
+  let prev = 0;
+  for (const c of [...cuts, buf.length]) {
+    yield new Uint8Array(buf.subarray(prev, c)); // a plain Uint8Array, as some streams give
+    prev = c;
+  }
+}
+
+// Deterministic pseudo-random numbers so a failure can be replayed.
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+async function collect(body: AsyncIterable<Uint8Array>, key: string, maxBytes = 1e9) {
+  const items: unknown[] = [];
+  const indexes: number[] = [];
+  const r = await streamTopLevelArray(
+    body,
+    key,
+    (v, i) => {
+      items.push(v);
+      indexes.push(i);
+    },
+    { maxBytes },
+  );
+  return { items, indexes, ...r };
+}
+
+function expected(buf: Buffer, key: string) {
+  const doc = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
+  const { [key]: items, ...rest } = doc;
+  return { items: items as unknown[], rest };
+}
+
+async function rejectsWith(p: Promise<unknown>, kind: string, re: RegExp): Promise<SlurmFetchError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof SlurmFetchError, `expected SlurmFetchError, got ${String(e)}`);
+    assert.equal(e.kind, kind);
+    assert.match(e.message, re);
+    return e;
+  }
+  assert.fail('expected a rejection');
+}
+
+test('streams the real 25.11 v0.0.44 /jobs answer identically at every chunk size 1..64', async () => {
+  const buf = fixture('slurm-25.11.7/rest_v0.0.44_slurm_jobs.json');
+  const want = expected(buf, 'jobs');
+  assert.equal(want.items.length, 22);
+  for (let size = 1; size <= 64; size++) {
+    const got = await collect(chunked(buf, size), 'jobs');
+    assert.deepEqual(got.items, want.items, `chunk size ${size}`);
+    assert.deepEqual(got.rest, want.rest, `chunk size ${size}`);
+    assert.deepEqual(got.indexes, [...want.items.keys()]);
+    assert.equal(got.count, 22);
+    assert.equal(got.bytes, buf.length);
+    assert.equal(got.found, true);
+  }
+});
+
+test('streams every captured nodes/jobs answer identically under random splits', async () => {
+  const files = [
+    'slurm-22.05/slurm_v0.0.38_nodes.json',
+    'slurm-22.05/slurm_v0.0.38_jobs.json',
+    'slurm-25.05.8/rest_v0.0.40_slurm_jobs.json',
+    'slurm-25.05.8/rest_v0.0.43_slurm_nodes.json',
+    'slurm-25.11.7/rest_v0.0.41_slurm_nodes.json',
+    'slurm-25.11.7/rest_v0.0.44_slurm_nodes.json',
+  ];
+  const rand = rng(42);
+  for (const f of files) {
+    const buf = fixture(f);
+    const key = f.includes('nodes') ? 'nodes' : 'jobs';
+    const want = expected(buf, key);
+    for (let round = 0; round < 20; round++) {
+      const cuts = new Set<number>();
+      const n = 1 + Math.floor(rand() * 60);
+      for (let i = 0; i < n; i++) cuts.add(Math.floor(rand() * buf.length));
+      const sorted = [...cuts].sort((a, b) => a - b);
+      const got = await collect(splitAt(buf, sorted), key);
+      assert.deepEqual(got.items, want.items, `${f} cuts ${sorted.join(',')}`);
+      assert.deepEqual(got.rest, want.rest);
+    }
+  }
+});
+
+test('compact (not pretty-printed) JSON takes the exact scanner and gives the same result at small chunk sizes', async () => {
+  const doc = JSON.parse(fixture('slurm-22.05/slurm_v0.0.38_jobs.json').toString('utf8')) as Record<string, unknown>;
+  const buf = Buffer.from(JSON.stringify(doc));
+  const want = expected(buf, 'jobs');
+  for (const size of [1, 2, 3, 7, 13, 64, 4096]) {
+    const got = await collect(chunked(buf, size), 'jobs');
+    assert.deepEqual(got.items, want.items, `chunk size ${size}`);
+    assert.deepEqual(got.rest, want.rest);
+  }
+});
+
+test('a nested object closing at the element indentation does not fool the pretty-print fast path', async () => {
+  const text = '{\n  "jobs": [\n  {"a": {\n  },\n "b": "}\\n  }"\n  },\n  {"c": [3,\n  {}]\n  }\n  ],\n  "errors": []\n}';
+  const buf = Buffer.from(text);
+  const want = expected(buf, 'jobs');
+  for (let size = 1; size <= 16; size++) {
+    const got = await collect(chunked(buf, size), 'jobs');
+    assert.deepEqual(got.items, want.items, `chunk size ${size}`);
+    assert.deepEqual(got.rest, { errors: [] });
+  }
+});
+
+test('escapes: \\" and \\\\ before a quote, key-like text inside strings', async () => {
+  const tricky = ['a\\', 'b\\"', '\\\\', '"', '\\"}]', 'x"jobs":[', '{', '', 'tab\there\nnew'];
+  const doc = {
+    note: 'the "jobs": [ key in a string',
+    jobs: tricky.map((s, i) => ({ s, i, nested: { s: [s, s] } })),
+    warnings: ['w\\'],
+  };
+  for (const buf of [Buffer.from(JSON.stringify(doc)), Buffer.from(JSON.stringify(doc, null, 2))]) {
+    const want = expected(buf, 'jobs');
+    for (let size = 1; size <= 12; size++) {
+      const got = await collect(chunked(buf, size), 'jobs');
+      assert.deepEqual(got.items, want.items, `chunk size ${size}`);
+      assert.deepEqual(got.rest, want.rest);
+    }
+  }
+});
+
+test('multibyte UTF-8 split across chunks', async () => {
+  const doc = { nodes: [{ name: 'nœud-ü', reason: 'Wartung 🔧 geplant — 温度' }, 'é', 42, null, true, -1.5e3], meta: { x: '日本' } };
+  const buf = Buffer.from(JSON.stringify(doc, null, 2));
+  for (let size = 1; size <= 9; size++) {
+    const got = await collect(chunked(buf, size), 'nodes');
+    assert.deepEqual(got.items, doc.nodes, `chunk size ${size}`);
+    assert.deepEqual(got.rest, { meta: doc.meta });
+  }
+});
+
+test('empty array, missing key, nested key of the same name, BOM, literals as members', async () => {
+  let r = await collect(chunked(Buffer.from('{"jobs":[],"errors":[]}'), 3), 'jobs');
+  assert.equal(r.count, 0);
+  assert.equal(r.found, true);
+  assert.deepEqual(r.rest, { errors: [] });
+
+  r = await collect(chunked(Buffer.from('{"errors":[{"error":"x"}],"last_update":17}'), 5), 'jobs');
+  assert.equal(r.found, false);
+  assert.deepEqual(r.rest, { errors: [{ error: 'x' }], last_update: 17 });
+
+  const nested = '{"meta":{"jobs":[1,2,3],"x":{"jobs":[4]}},"jobs":[{"job_id":9}],"ok":true,"n":null,"v":-12.5e-1}';
+  r = await collect(chunked(Buffer.from(nested), 4), 'jobs');
+  assert.deepEqual(r.items, [{ job_id: 9 }]);
+  assert.deepEqual(r.rest, { meta: { jobs: [1, 2, 3], x: { jobs: [4] } }, ok: true, n: null, v: -1.25 });
+
+  r = await collect(chunked(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"jobs":[1]}')]), 1), 'jobs');
+  assert.deepEqual(r.items, [1]);
+
+  r = await collect(chunked(Buffer.from('{}'), 1), 'jobs');
+  assert.equal(r.found, false);
+});
+
+test('truncated answers reject with kind parse, naming the offset', async () => {
+  const buf = fixture('slurm-22.05/slurm_v0.0.38_nodes.json');
+  // Every cut of the real answer (past its closing brace nothing is left to cut) must be noticed.
+  const end = buf.lastIndexOf('}');
+  for (let cut = 0; cut < end; cut += 97) {
+    await rejectsWith(collect(chunked(buf.subarray(0, cut), 50), 'nodes'), 'parse', /truncated JSON answer: it ends at byte offset \d+/);
+  }
+  const e = await rejectsWith(
+    collect(chunked(buf.subarray(0, 3000), 64), 'nodes'),
+    'parse',
+    /inside element \d+ of "nodes" that started at byte offset \d+/,
+  );
+  assert.match(e.message, /byte offset 3000/);
+  await rejectsWith(collect(chunked(Buffer.from('{"jobs":[1,2'), 64), 'jobs'), 'parse', /truncated/);
+  await rejectsWith(collect(chunked(Buffer.alloc(0), 64), 'jobs'), 'parse', /ends at byte offset 0/);
+});
+
+test('malformed answers reject with kind parse and say what was expected where', async () => {
+  const cases: [string, RegExp][] = [
+    ['{"jobs":[{"a":1} {"b":2}]}', /byte offset 17: unexpected '\{', expected ',' or '\]' after an array element/],
+    ['{"jobs":[{"a":1},]}', /byte offset 17: unexpected '\]', expected an array element/],
+    ['{"jobs":[{"a":tru}]}', /element 0 of "jobs" starting at byte offset 9/],
+    ['{"jobs":[{"a":1}]} x', /unexpected 'x' after the end of the answer/],
+    ['[1,2]', /byte offset 0: unexpected '\[', expected '\{' opening the answer/],
+    ['{"jobs" [1]}', /expected ':' after a member name/],
+    ['{"meta":{"a":}, "jobs":[]}', /member "meta" starting at byte offset 8/],
+    ['{"a":1 "jobs":[]}', /expected ',' or '\}' after a member/],
+    ['<html>502 Bad Gateway</html>', /byte offset 0: unexpected '<'/],
+  ];
+  for (const [text, re] of cases) {
+    for (const size of [1, 64]) await rejectsWith(collect(chunked(Buffer.from(text), size), 'jobs'), 'parse', re);
+  }
+});
+
+test('over maxBytes: rejects with too_large and stops reading at once', async () => {
+  let pulled = 0;
+  let closed = false;
+  async function* endless(): AsyncGenerator<Uint8Array> {
+    try {
+      yield Buffer.from('{"jobs":[');
+      for (;;) {
+        pulled++;
+        yield Buffer.from('{"job_id":1,"pad":"' + 'x'.repeat(80) + '"},');
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  const e = await rejectsWith(
+    streamTopLevelArray(endless(), 'jobs', () => undefined, { maxBytes: 1000 }),
+    'too_large',
+    /larger than the limit of 1000 bytes/,
+  );
+  assert.ok(pulled <= 11, `read ${pulled} chunks after the limit`);
+  assert.ok(closed, 'the body was closed');
+  assert.doesNotMatch(e.message, /pad/);
+  // Exactly at the limit is fine.
+  const buf = Buffer.from('{"jobs":[1,2,3]}');
+  const ok = await collect(chunked(buf, 4), 'jobs', buf.length);
+  assert.equal(ok.count, 3);
+});
+
+test('an aborted signal rejects with kind aborted, even while the body stalls', async () => {
+  const ac = new AbortController();
+  let closed = false;
+  async function* stalls(): AsyncGenerator<Uint8Array> {
+    try {
+      yield Buffer.from('{"jobs":[{"a":1},');
+      await new Promise(() => undefined);
+    } finally {
+      closed = true;
+    }
+  }
+  const seen: unknown[] = [];
+  const p = streamTopLevelArray(stalls(), 'jobs', (v) => seen.push(v), { maxBytes: 1e6, signal: ac.signal });
+  setTimeout(() => ac.abort(new Error('leadership lost')), 10);
+  await rejectsWith(p, 'aborted', /aborted: leadership lost/);
+  assert.deepEqual(seen, [{ a: 1 }]);
+  // A generator suspended in an await cannot be closed from outside; the reader still returned at once.
+  assert.equal(closed, false);
+
+  const pre = new AbortController();
+  pre.abort();
+  await rejectsWith(
+    streamTopLevelArray(chunked(Buffer.from('{"jobs":[]}'), 2), 'jobs', () => undefined, { maxBytes: 100, signal: pre.signal }),
+    'aborted',
+    /aborted/,
+  );
+});
+
+test('readJsonBody: whole small answers, with the same limits', async () => {
+  const buf = fixture('slurm-25.11.7/rest_v0.0.44_slurm_ping.json');
+  const r = await readJsonBody(chunked(buf, 7), { maxBytes: buf.length });
+  assert.deepEqual(r.value, JSON.parse(buf.toString('utf8')));
+  assert.equal(r.bytes, buf.length);
+  await rejectsWith(readJsonBody(chunked(buf, 7), { maxBytes: buf.length - 1 }), 'too_large', /limit of/);
+  await rejectsWith(readJsonBody(chunked(Buffer.from('{"a":'), 2), { maxBytes: 100 }), 'parse', /malformed JSON answer \(5 bytes\)/);
+  await rejectsWith(readJsonBody(chunked(Buffer.alloc(0), 2), { maxBytes: 100 }), 'parse', /empty/);
+});
