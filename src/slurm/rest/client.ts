@@ -1,0 +1,289 @@
+// slurmrestd as a SlurmSource: one undici pool (slurm.maxConnections, timeouts, keep-alive; TCP, TLS or a unix
+// socket), JWT headers from SlurmAuth, the API version negotiated at start (or forced), and every answer
+// streamed through readResource. Failures become SlurmFetchError with a kind the error counters can label.
+import { readFileSync } from 'node:fs';
+import { Pool, type Dispatcher } from 'undici';
+import type { ExporterConfig } from '../../config/types.ts';
+import type { Logger } from '../../poll/poller.ts';
+import type { ResourceKind } from '../model.ts';
+import { type FetchResult, type SlurmSource, SlurmFetchError } from '../source.ts';
+import { type ApiAdapter, SUPPORTED_VERSIONS, adapterFor } from './adapters/index.ts';
+import { SlurmAuth } from './auth.ts';
+import { readResource, slurmErrorText } from './read-resource.ts';
+
+type SlurmConfig = ExporterConfig['slurm'];
+
+export interface RestSourceOptions {
+  userAgent: string;
+}
+
+interface Target {
+  origin: string;
+  socketPath: string | undefined;
+  /** For messages and logs: no credentials, no query. */
+  display: string;
+}
+
+/** http(s)://host:port[/prefix] or unix:///path/to/socket. */
+export function parseSlurmUrl(url: string): Target & { prefix: string } {
+  if (url.startsWith('unix:')) {
+    const socketPath = url.replace(/^unix:(\/\/)?/, '');
+    if (!socketPath.startsWith('/')) throw new SlurmFetchError('connect', `slurm.url ${url}: a unix socket URL needs an absolute path (unix:///run/slurmrestd.sock)`);
+    return { origin: 'http://localhost', socketPath, display: `unix://${socketPath}`, prefix: '' };
+  }
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new SlurmFetchError('connect', `slurm.url: unsupported scheme ${u.protocol}`);
+  const prefix = u.pathname.replace(/\/+$/, '');
+  return { origin: u.origin, socketPath: undefined, display: `${u.origin}${prefix}`, prefix };
+}
+
+// slurmrestd's 404 for a path it does not route (as opposed to a 404 JSON for an unknown job).
+function isUnknownPath(status: number, text: string): boolean {
+  return status === 404 && !text.trimStart().startsWith('{');
+}
+
+// 401/403 from the HTTP layer, 511 from 25.x for a token slurmctld refuses, and on 22.05 a 500 whose errors
+// name the authentication failure.
+function isAuthFailure(status: number, text: string): boolean {
+  if (status === 401 || status === 403 || status === 511) return true;
+  return status >= 500 && /"error_number"\s*:\s*1007\b|authenticat/i.test(text);
+}
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+async function readSmall(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body as AsyncIterable<Buffer>) {
+    if (n < ERROR_BODY_LIMIT) chunks.push(c);
+    n += c.length;
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, ERROR_BODY_LIMIT);
+}
+
+function errorSummary(text: string): string {
+  try {
+    const doc = JSON.parse(text) as { errors?: unknown };
+    const s = slurmErrorText(doc.errors);
+    if (s) return s;
+  } catch {
+    // plain text (slurmrestd's own 401/404 answers)
+  }
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine || '(empty body)';
+}
+
+export class RestSource implements SlurmSource {
+  private readonly cfg: SlurmConfig;
+  private readonly log: Logger;
+  private readonly target: Target & { prefix: string };
+  private readonly pool: Pool;
+  private readonly auth: SlurmAuth;
+  private readonly userAgent: string;
+  private adapter: ApiAdapter | undefined;
+  private negotiating: Promise<ApiAdapter> | undefined;
+
+  constructor(cfg: SlurmConfig, log: Logger, opts: RestSourceOptions) {
+    if (!cfg.url) throw new Error('RestSource needs slurm.url');
+    this.cfg = cfg;
+    this.log = log;
+    this.userAgent = opts.userAgent;
+    this.target = parseSlurmUrl(cfg.url);
+    this.auth = new SlurmAuth(cfg);
+    let ca: Buffer | undefined;
+    if (cfg.tls.caFile) {
+      try {
+        ca = readFileSync(cfg.tls.caFile);
+      } catch (err) {
+        throw new Error(`slurm.tls.caFile ${cfg.tls.caFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+      }
+    }
+    this.pool = new Pool(this.target.origin, {
+      connections: cfg.maxConnections,
+      connectTimeout: cfg.connectionTimeoutMs,
+      headersTimeout: cfg.requestTimeoutMs,
+      bodyTimeout: cfg.requestTimeoutMs,
+      ...(cfg.keepAlive ? {} : { keepAliveTimeout: 1, keepAliveMaxTimeout: 1 }),
+      ...(this.target.socketPath ? { socketPath: this.target.socketPath } : {}),
+      connect: { ca, rejectUnauthorized: !cfg.tls.insecureSkipVerify },
+    });
+  }
+
+  describe(): string {
+    return `slurmrestd ${this.target.display} (${this.adapter?.version ?? 'API version not negotiated yet'}; ${this.auth.describe()})`;
+  }
+
+  /** The negotiated API version, e.g. v0.0.44. */
+  apiVersion(): string | undefined {
+    return this.adapter?.version;
+  }
+
+  async init(signal: AbortSignal): Promise<void> {
+    await this.ensureAdapter(signal);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close().catch(() => this.pool.destroy());
+  }
+
+  async fetch<K extends ResourceKind>(kind: K, signal: AbortSignal): Promise<FetchResult<K>> {
+    let requests = 0;
+    let adapter = await this.ensureAdapter(signal);
+    let renewed = false;
+    let renegotiated = false;
+    for (;;) {
+      const path = adapter.path(kind);
+      const res = await this.request(path, signal);
+      requests++;
+      if (res.statusCode === 200) {
+        try {
+          const out = await this.read(kind, adapter, res, signal);
+          return { ...out, requests: requests + out.requests - 1 };
+        } catch (err) {
+          // 25.x answers a refused token with 200 + errors[] on some paths: renew once, as for a 401.
+          if (err instanceof SlurmFetchError && err.kind === 'auth' && !renewed && (await this.auth.renew())) {
+            renewed = true;
+            continue;
+          }
+          throw err;
+        }
+      }
+      const text = await readSmall(res.body).catch(() => '');
+      if (isUnknownPath(res.statusCode, text)) {
+        // The version we negotiated is gone (Slurm was upgraded): negotiate again and retry once.
+        const was = adapter.version;
+        this.adapter = undefined;
+        if (this.cfg.apiVersion || renegotiated) {
+          throw new SlurmFetchError('version', `slurmrestd ${this.target.display} no longer serves ${path} (API ${was})`, { status: 404 });
+        }
+        renegotiated = true;
+        this.log.warn({ was, path }, 'slurmrestd no longer serves the negotiated API version; negotiating again');
+        adapter = await this.ensureAdapter(signal);
+        continue;
+      }
+      if (isAuthFailure(res.statusCode, text)) {
+        if (!renewed && (await this.auth.renew())) {
+          renewed = true;
+          this.log.info({ status: res.statusCode, auth: this.auth.describe() }, 'slurmrestd refused the token; retrying once with a renewed one');
+          continue;
+        }
+        throw new SlurmFetchError('auth', `slurmrestd refused the credentials (HTTP ${res.statusCode} for ${path}, ${this.auth.describe()}): ${errorSummary(text)}`, {
+          status: res.statusCode,
+        });
+      }
+      throw new SlurmFetchError('http', `slurmrestd answered HTTP ${res.statusCode} for ${path}: ${errorSummary(text)}`, { status: res.statusCode });
+    }
+  }
+
+  private async read<K extends ResourceKind>(kind: K, adapter: ApiAdapter, res: Dispatcher.ResponseData, signal: AbortSignal): Promise<FetchResult<K>> {
+    const length = Number(res.headers['content-length']);
+    if (Number.isFinite(length) && length > this.cfg.maxResponseBytes) {
+      res.body.destroy();
+      throw new SlurmFetchError('too_large', `slurmrestd's ${kind} answer is ${length} bytes, over slurm.maxResponseSize (${this.cfg.maxResponseBytes})`);
+    }
+    try {
+      return await readResource(kind, adapter, res.body as AsyncIterable<Uint8Array>, { maxBytes: this.cfg.maxResponseBytes, signal });
+    } catch (err) {
+      res.body.destroy();
+      throw classify(err, signal, `reading the ${kind} answer`);
+    }
+  }
+
+  private async request(path: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': this.userAgent,
+      ...(await this.auth.headers()),
+    };
+    if (!this.cfg.keepAlive) headers.connection = 'close';
+    try {
+      return await this.pool.request({ method: 'GET', path: `${this.target.prefix}${path}`, headers, signal });
+    } catch (err) {
+      throw classify(err, signal, `GET ${path}`);
+    }
+  }
+
+  private ensureAdapter(signal: AbortSignal): Promise<ApiAdapter> {
+    if (this.adapter) return Promise.resolve(this.adapter);
+    this.negotiating ??= this.negotiate(signal).then(
+      (a) => {
+        this.adapter = a;
+        this.negotiating = undefined;
+        return a;
+      },
+      (err: unknown) => {
+        this.negotiating = undefined;
+        throw err;
+      },
+    );
+    return this.negotiating;
+  }
+
+  // Newest first: the first version whose /ping is routed (anything but slurmrestd's unknown-path 404) wins.
+  private async negotiate(signal: AbortSignal): Promise<ApiAdapter> {
+    if (this.cfg.apiVersion) {
+      const forced = adapterFor(this.cfg.apiVersion);
+      if (!forced) {
+        throw new SlurmFetchError('version', `slurm.apiVersion ${this.cfg.apiVersion} is not supported; supported: ${SUPPORTED_VERSIONS.join(', ')}`);
+      }
+      this.log.info({ version: forced.version, forced: true }, 'using the configured slurmrestd API version');
+      return forced;
+    }
+    let renewed = false;
+    for (let i = 0; i < SUPPORTED_VERSIONS.length; i++) {
+      const adapter = adapterFor(SUPPORTED_VERSIONS[i]!)!;
+      const path = adapter.path('cluster');
+      const res = await this.request(path, signal);
+      const text = await readSmall(res.body).catch(() => '');
+      if (isUnknownPath(res.statusCode, text)) continue;
+      if (res.statusCode === 401 || res.statusCode === 403) {
+        if (!renewed && (await this.auth.renew())) {
+          renewed = true;
+          i--;
+          continue;
+        }
+        throw new SlurmFetchError('auth', `slurmrestd refused the credentials while negotiating the API version (HTTP ${res.statusCode}, ${this.auth.describe()}): ${errorSummary(text)}`, {
+          status: res.statusCode,
+        });
+      }
+      this.log.info({ version: adapter.version, url: this.target.display }, 'negotiated the slurmrestd API version');
+      return adapter;
+    }
+    throw new SlurmFetchError(
+      'version',
+      `slurmrestd ${this.target.display} serves none of the API versions this exporter speaks (${SUPPORTED_VERSIONS.join(', ')}); Slurm 22.05 or newer is needed`,
+    );
+  }
+}
+
+/** Maps undici/socket/abort errors to the fetch error kinds. */
+function classify(err: unknown, signal: AbortSignal, what: string): SlurmFetchError {
+  if (signal.aborted && signal.reason instanceof SlurmFetchError) return signal.reason;
+  if (err instanceof SlurmFetchError) return err;
+  const e = err as { code?: string; name?: string; message?: string };
+  const msg = e.message ?? String(err);
+  switch (e.code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new SlurmFetchError('timeout', `${what}: slurmrestd stopped sending (${msg})`, { cause: err });
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new SlurmFetchError('connect', `${what}: could not connect in time (${msg})`, { cause: err });
+    case 'UND_ERR_SOCKET':
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new SlurmFetchError('connect', `${what}: the connection was lost (${msg})`, { cause: err });
+    case 'ECONNREFUSED':
+    case 'ENOENT':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ECONNABORTED':
+      return new SlurmFetchError('connect', `${what}: cannot reach slurmrestd (${e.code})`, { cause: err });
+    default:
+      break;
+  }
+  if (e.name === 'AbortError' || signal.aborted) return new SlurmFetchError('aborted', `${what}: aborted`, { cause: err });
+  if (e.code?.startsWith('UND_ERR') || e.code?.startsWith('E')) return new SlurmFetchError('connect', `${what}: ${msg}`, { cause: err });
+  return new SlurmFetchError('parse', `${what}: ${msg}`, { cause: err });
+}
