@@ -9,6 +9,12 @@ export interface StreamOptions {
   /** The reader stops and rejects with kind 'too_large' as soon as more bytes than this have arrived. */
   maxBytes: number;
   signal?: AbortSignal;
+  /**
+   * For streamed elements that are objects: keep only these members. In a pretty-printed answer the others are
+   * skipped without being parsed (members the exporter never reads are then not validated); otherwise the
+   * element is parsed whole and trimmed.
+   */
+  pick?: ReadonlySet<string>;
 }
 
 export interface StreamResult {
@@ -64,6 +70,95 @@ const EXPECTED: Record<number, string> = {
 
 // How far the pretty-print fast path looks for an element's closing line before falling back to exact scanning.
 const FAST_WINDOW = 1 << 20;
+
+/** Picked keys by (length, first byte), so most member names are rejected without decoding them. */
+const pickIndexes = new WeakMap<ReadonlySet<string>, Set<number>>();
+function pickIndex(pick: ReadonlySet<string>): Set<number> {
+  let idx = pickIndexes.get(pick);
+  if (idx === undefined) {
+    idx = new Set([...pick].map((k) => Buffer.byteLength(k) * 256 + Buffer.from(k)[0]!));
+    pickIndexes.set(pick, idx);
+  }
+  return idx;
+}
+
+/**
+ * The picked members of a pretty-printed object in buf[start, end) (start at '{', end after the closing '}'),
+ * or undefined when the text is not laid out as expected (the caller then parses it whole). Members start on
+ * lines indented by the same number of spaces m; as a raw newline cannot occur in a JSON string, a line of
+ * exactly m spaces and a quote is the next member, so the values we do not need are skipped by one tight
+ * byte loop, never parsed. (A call per member into Buffer.indexOf costs more than the loop.)
+ */
+function pickMembers(buf: Buffer, start: number, end: number, pick: ReadonlySet<string>): Record<string, unknown> | undefined {
+  if (buf[start + 1] !== 0x0a) return undefined;
+  let m = 0;
+  while (buf[start + 2 + m] === 0x20) m++;
+  if (buf[start + 2 + m] !== QUOTE) return undefined;
+  // The closing line is '\n', fewer spaces, '}': the last member's value ends at its newline.
+  let lastEnd = end - 2;
+  while (lastEnd > start && buf[lastEnd] === 0x20) lastEnd--;
+  if (buf[lastEnd] !== 0x0a) return undefined;
+  const idx = pickIndex(pick);
+  const out: Record<string, unknown> = {};
+  let keyStart = start + 2 + m; // at the member name's opening quote
+  for (;;) {
+    let k = keyStart + 1;
+    while (k < lastEnd && buf[k] !== QUOTE) {
+      if (buf[k] === BACKSLASH) return undefined;
+      k++;
+    }
+    if (k >= lastEnd) return undefined;
+    let v = k + 1;
+    while (buf[v] === 0x20) v++;
+    if (buf[v] !== COLON) return undefined;
+    v++;
+    // Find the next line made of exactly m spaces and a quote, or the closing line. A nested object or array
+    // that opens a line block is skipped at once to its closing line (native search); the rest by a byte loop.
+    let j = v;
+    const open = buf[v];
+    if ((open === OPEN_BRACE || open === OPEN_BRACKET) && buf[v + 1] === 0x0a) {
+      const close = buf.indexOf(closingLine(m, open === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET), v);
+      if (close < 0 || close > lastEnd) return undefined;
+      j = close + m + 2;
+    }
+    let next = lastEnd;
+    while (j < lastEnd) {
+      if (buf[j++] !== 0x0a) continue;
+      const lim = j + m;
+      while (j < lim && buf[j] === 0x20) j++;
+      if (j === lim && buf[j] === QUOTE) {
+        next = lim - m - 1;
+        break;
+      }
+    }
+    const len = k - keyStart - 1;
+    if (idx.has(len * 256 + (buf[keyStart + 1] as number))) {
+      const key = buf.toString('utf8', keyStart + 1, k);
+      if (pick.has(key)) {
+        let e = next;
+        while (isWhitespace(buf[e - 1] as number)) e--;
+        if (next !== lastEnd) {
+          if (buf[e - 1] !== COMMA) return undefined;
+          e--;
+        }
+        try {
+          out[key] = JSON.parse(buf.toString('utf8', v, e));
+        } catch {
+          return undefined;
+        }
+      }
+    }
+    if (next === lastEnd) return out;
+    keyStart = next + 1 + m;
+  }
+}
+
+function pickFrom(value: unknown, pick: ReadonlySet<string>): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of pick) if (k in value) out[k] = (value as Record<string, unknown>)[k];
+  return out;
+}
 
 const needles = new Map<number, Buffer>();
 function closingLine(indent: number, close: number): Buffer {
@@ -176,7 +271,7 @@ export async function streamTopLevelArray(
       rest[key] = value;
       state = S_AFTER_MEMBER;
     } else {
-      onElement(value, count);
+      onElement(opts.pick ? pickFrom(value, opts.pick) : value, count);
       count++;
       state = S_ARRAY_AFTER;
     }
@@ -221,12 +316,15 @@ export async function streamTopLevelArray(
       const idx = buf.indexOf(vNeedle, vSearch);
       if (idx >= 0) {
         const end = idx + vNeedle.length;
-        let value: unknown;
+        let value: unknown = opts.pick && buf[vStart] === OPEN_BRACE ? pickMembers(buf, vStart, end, opts.pick) : undefined;
         let ok = true;
-        try {
-          value = JSON.parse(buf.toString('utf8', vStart, end));
-        } catch {
-          ok = false;
+        if (value === undefined) {
+          try {
+            value = JSON.parse(buf.toString('utf8', vStart, end));
+            if (opts.pick) value = pickFrom(value, opts.pick);
+          } catch {
+            ok = false;
+          }
         }
         if (ok) {
           scanning = false;
@@ -425,7 +523,8 @@ export async function streamTopLevelArray(
       run();
     }
   } finally {
-    if (!finished) await it.return?.().catch(() => undefined);
+    // Not awaited: a body suspended in an await (a stalled socket) would never settle the return.
+    if (!finished) void it.return?.().catch(() => undefined);
   }
   // A literal (number, true, ...) ends only at the next byte; none can legally be the last thing in an object.
   if (state !== S_DONE || scanning) {
@@ -464,7 +563,8 @@ export async function readJsonBody(body: AsyncIterable<Uint8Array>, opts: Stream
       parts.push(Buffer.from(r.value.buffer, r.value.byteOffset, r.value.length));
     }
   } finally {
-    if (!finished) await it.return?.().catch(() => undefined);
+    // Not awaited: a body suspended in an await (a stalled socket) would never settle the return.
+    if (!finished) void it.return?.().catch(() => undefined);
   }
   const text = Buffer.concat(parts, total).toString('utf8');
   try {

@@ -6,6 +6,7 @@ import { type FetchResult, SlurmFetchError } from '../source.ts';
 import type { ApiAdapter } from './adapters/common.ts';
 import { isRecord, str } from './adapters/common.ts';
 import { type StreamOptions, readJsonBody, streamTopLevelArray } from './json-stream.ts';
+import { JOB_FIELDS, NODE_FIELDS } from './adapters/fields.ts';
 
 /** Slurm's errors[] as one line: `Protocol authentication error: Unable to query jobs (slurm_load_jobs(), 1007)`. */
 export function slurmErrorText(errors: unknown): string {
@@ -49,7 +50,7 @@ export async function readResource<K extends ResourceKind>(
         const rec = convert(value, anomalies);
         if (rec !== undefined) out.push(rec);
       },
-      opts,
+      { ...opts, pick: kind === 'nodes' ? NODE_FIELDS : JOB_FIELDS },
     );
     // An empty array with errors[] is how slurmrestd reports failure (e.g. 25.x's 511 for a bad token).
     failIfSlurmError(kind, r.rest, r.count > 0);
