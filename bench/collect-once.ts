@@ -70,7 +70,7 @@ for (const kind of kinds) {
 }
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
-const page = runner.pieces('text').join('');
+const page = runner.pieces('text').map((p) => p.raw.toString()).join('');
 out.total = {
   wall_s: +wall.toFixed(3),
   cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(3),

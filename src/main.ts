@@ -7,6 +7,7 @@ import { CollectorRunner, type Format } from './poll/collector-runner.ts';
 import { LabelledCounter } from './poll/counters.ts';
 import { ALL_COLLECTORS } from './collectors/registry.ts';
 import { renderFamilies } from './exposition/writer.ts';
+import type { PreparedPiece } from './exposition/prepared.ts';
 import { createHttpServer, type HttpLogger } from './http/server.ts';
 import { RestSource } from './slurm/rest/client.ts';
 import type { SlurmSource } from './slurm/source.ts';
@@ -54,8 +55,8 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
   let lastScrapeSeconds = 0;
   const startedAt = Date.now();
 
-  const page = (format: Format): string[] => {
-    const pieces = runner.pieces(format);
+  const page = (format: Format): (string | PreparedPiece)[] => {
+    const pieces: (string | PreparedPiece)[] = runner.pieces(format);
     const self = selfMetricFamilies({
       cluster: runner.clusterLabel(),
       poller,

@@ -2,6 +2,7 @@
 // and a landing page, with exporter-toolkit web config (TLS, client certs, basic auth, headers, rate
 // limit). A scrape never calls Slurm: the provider serves pre-rendered pieces from memory.
 
+import { PreparedPiece } from '../exposition/prepared.ts';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,14 +10,14 @@ import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.ts';
-import { finishPage, type ExpositionFormat } from '../exposition/writer.ts';
+import { type ExpositionFormat } from '../exposition/writer.ts';
 import { createBasicAuth, type BasicAuth } from './basic-auth.ts';
 import { renderLanding, type LandingInfo } from './landing.ts';
 import { EMPTY_WEB_CONFIG, loadWebConfig, type WebConfig } from './web-config.ts';
 
 const gzip = promisify(zlib.gzip);
 
-export type MetricsPage = string | readonly string[];
+export type MetricsPage = string | readonly (string | PreparedPiece)[];
 
 /** What the server shows; implemented by the exporter's wiring. */
 export interface ExporterView {
@@ -131,13 +132,19 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   let inflightScrapes = 0;
   let closing = false;
 
-  const send = (req: http.IncomingMessage, res: http.ServerResponse, status: number, contentType: string, body: string | Buffer): void => {
-    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  const send = (req: http.IncomingMessage, res: http.ServerResponse, status: number, contentType: string, body: string | Buffer | readonly Buffer[]): void => {
+    const parts = typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
     res.statusCode = status;
     res.setHeader('Content-Type', contentType);
-    res.setHeader('Content-Length', buf.length);
-    if (req.method === 'HEAD') res.end();
-    else res.end(buf);
+    res.setHeader('Content-Length', parts.reduce((n, b) => n + b.length, 0));
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    // The cached pieces are written as they are: no join, no copy.
+    res.cork();
+    for (const b of parts) res.write(b);
+    res.end();
   };
   const sendText = (req: http.IncomingMessage, res: http.ServerResponse, status: number, text: string): void =>
     send(req, res, status, 'text/plain; charset=utf-8', text.endsWith('\n') ? text : text + '\n');
@@ -185,12 +192,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
       // A synchronous provider cannot be interrupted; a late page is still refused so the limit holds.
       if (timeoutMs > 0 && performance.now() - started > timeoutMs) throw new ScrapeTimeout();
-      let body = Buffer.from(finishPage(page, negotiated.format));
+      const compressed = acceptsGzip(req.headers['accept-encoding']);
+      const body = await pageBytes(page, negotiated.format, compressed ? gzipLevel : undefined);
       res.setHeader('Vary', 'Accept, Accept-Encoding');
-      if (acceptsGzip(req.headers['accept-encoding'])) {
-        body = await gzip(body, { level: gzipLevel });
-        res.setHeader('Content-Encoding', 'gzip');
-      }
+      if (compressed) res.setHeader('Content-Encoding', 'gzip');
       send(req, res, 200, negotiated.contentType, body);
     } catch (err) {
       if (err instanceof ScrapeTimeout) {
@@ -388,4 +393,28 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       log.info({ file: options.webConfigFile }, 'web config reloaded');
     },
   };
+}
+
+/**
+ * The page as buffers: prepared pieces as cached (raw, or their cached gzip member), strings encoded (and
+ * gzipped) per scrape — those are the small, per-scrape parts. OpenMetrics gets its `# EOF`.
+ */
+async function pageBytes(page: MetricsPage, format: ExpositionFormat, gzipLevel: number | undefined): Promise<Buffer[]> {
+  const items: (string | PreparedPiece)[] = typeof page === 'string' ? [page] : [...page];
+  if (format === 'openmetrics') {
+    const last = items.at(-1);
+    if (!(typeof last === 'string' && last.endsWith('# EOF\n'))) items.push('# EOF\n');
+  }
+  const out: Buffer[] = [];
+  for (const item of items) {
+    if (item instanceof PreparedPiece) {
+      if (item.raw.length > 0) out.push(gzipLevel === undefined ? item.raw : await item.gzipped(gzipLevel));
+    } else if (item !== '') {
+      const raw = Buffer.from(item, 'utf8');
+      out.push(gzipLevel === undefined ? raw : await gzip(raw, { level: gzipLevel }));
+    }
+  }
+  // An empty gzip body is not a valid gzip stream: send one empty member.
+  if (out.length === 0 && gzipLevel !== undefined) out.push(await gzip(Buffer.alloc(0), { level: gzipLevel }));
+  return out;
 }

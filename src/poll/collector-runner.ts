@@ -4,6 +4,7 @@ import type { ResourceData, ResourceKind } from '../slurm/model.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 import type { Logger } from './poller.ts';
 import type { LabelledCounter } from './counters.ts';
+import { PreparedPiece } from '../exposition/prepared.ts';
 
 export type Format = 'text' | 'openmetrics';
 export type Renderer = (families: MetricFamily[], format: Format) => string;
@@ -12,8 +13,8 @@ interface Entry {
   collector: Collector;
   /** Versions of the snapshots the cached text was built from; a mismatch means re-render. */
   builtFrom: string;
-  text: string;
-  openmetrics: string | undefined;
+  text: PreparedPiece | undefined;
+  openmetrics: PreparedPiece | undefined;
   families: MetricFamily[];
   lastRenderSeconds: number;
   failures: number;
@@ -47,7 +48,7 @@ export class CollectorRunner {
     this.entries = collectors.map((collector) => ({
       collector,
       builtFrom: '',
-      text: '',
+      text: undefined,
       openmetrics: undefined,
       families: [],
       lastRenderSeconds: 0,
@@ -78,14 +79,14 @@ export class CollectorRunner {
   }
 
   /** Cached pieces for a scrape, in collector order. */
-  pieces(format: Format): string[] {
-    const out: string[] = [];
+  pieces(format: Format): PreparedPiece[] {
+    const out: PreparedPiece[] = [];
     for (const e of this.entries) {
       if (format === 'text') {
         if (e.text) out.push(e.text);
-      } else {
-        e.openmetrics ??= e.families.length ? this.render(e.families, 'openmetrics') : '';
-        if (e.openmetrics) out.push(e.openmetrics);
+      } else if (e.families.length) {
+        e.openmetrics ??= new PreparedPiece(this.render(e.families, 'openmetrics'));
+        out.push(e.openmetrics);
       }
     }
     return out;
@@ -109,7 +110,7 @@ export class CollectorRunner {
     if (key === 'missing') {
       // Before the first success, or on a standby: no Slurm series rather than zeros.
       e.builtFrom = key;
-      e.text = '';
+      e.text = undefined;
       e.openmetrics = undefined;
       e.families = [];
       return;
@@ -133,7 +134,8 @@ export class CollectorRunner {
     const t0 = performance.now();
     try {
       const families = e.collector.collect(ctx);
-      e.text = this.render(families, 'text');
+      const text = this.render(families, 'text');
+      e.text = text ? new PreparedPiece(text) : undefined;
       e.families = families;
       e.openmetrics = undefined;
       e.builtFrom = key;
