@@ -65,7 +65,8 @@ export class CollectorRunner {
   }
 
   clusterLabel(): string {
-    return this.opts.cluster ?? (this.store.get('cluster')?.data.clusterName || 'default');
+    // Slurm 23.02+ names the cluster in every answer's meta; 22.05 only in job records.
+    return this.opts.cluster || this.store.get('cluster')?.data.clusterName || this.store.get('jobs')?.data.find((j) => j.cluster)?.cluster || 'default';
   }
 
   /** Re-renders every collector whose inputs changed. Cheap when nothing did. */

@@ -36,6 +36,8 @@ export interface SlurmNode {
 }
 
 export interface SlurmJob {
+  /** The cluster the job belongs to, as the job record says (the only place 22.05 names the cluster). */
+  cluster?: string;
   jobId: number;
   /** For array tasks the parent array job id, else 0. */
   arrayJobId: number;

@@ -42,11 +42,14 @@ function isUnknownPath(status: number, text: string): boolean {
   return status === 404 && !text.trimStart().startsWith('{');
 }
 
-// 401/403 from the HTTP layer, 511 from 25.x for a token slurmctld refuses, and on 22.05 a 500 whose errors
-// name the authentication failure.
+// 401/403 from the HTTP layer, 511 from 25.x for a token slurmctld refuses (error 1007), and Slurm 22.05's
+// answer to a refused token: HTTP 500 whose errors are all "Unspecified error" with errno -1 ("slurmctld config
+// is unable to load" on /ping). A 22.05 slurmctld that is down answers with real error numbers (1001...).
 function isAuthFailure(status: number, text: string): boolean {
   if (status === 401 || status === 403 || status === 511) return true;
-  return status >= 500 && /"error_number"\s*:\s*1007\b|authenticat/i.test(text);
+  if (status < 500) return false;
+  if (/"error_number"\s*:\s*1007\b|authenticat/i.test(text)) return true;
+  return status === 500 && /Unspecified error/.test(text) && !/"(error_number|errno)"\s*:\s*(?!-1\b)-?\d/.test(text);
 }
 
 const ERROR_BODY_LIMIT = 64 * 1024;

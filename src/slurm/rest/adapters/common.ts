@@ -119,7 +119,9 @@ function words(v: unknown): string[] {
   const out: string[] = [];
   for (const w of list) {
     if (typeof w !== 'string') continue;
-    const t = w.trim().toLowerCase();
+    const lower = w.trim().toLowerCase();
+    // 22.05 (v0.0.38) prints the maintenance flag as MAINT; v0.0.40+ as MAINTENANCE.
+    const t = lower === 'maint' ? 'maintenance' : lower;
     if (t !== '' && !out.includes(t)) out.push(t);
   }
   return out;
@@ -270,6 +272,7 @@ export function buildJob(raw: unknown, a: Anomalies, stateOf: (r: Rec, a: Anomal
   const arrayTaskString = str(raw.array_task_string);
   return {
     jobId,
+    cluster: str(raw.cluster),
     arrayJobId: num0(raw.array_job_id),
     arrayTaskId: num(raw.array_task_id),
     arrayTaskString,
