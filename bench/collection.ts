@@ -41,7 +41,10 @@ try {
   // 2. The exporter under load.
   const expPort = await freePort();
   const expUrl = `http://127.0.0.1:${expPort}`;
-  const exp = start(BIN, ['--slurm.url', simUrl, '--slurm.jwt-key-file', keyFile, '--slurm.user', 'bench', '--web.listen-address', `127.0.0.1:${expPort}`, '--log.level', 'warn'], 'exporter');
+  // 50 scrapers at once: allow them all (the default limit is 10).
+  const conf = join(dir, 'exporter.yaml');
+  writeFileSync(conf, 'server:\n  maxConcurrentScrapes: 64\n');
+  const exp = start(BIN, ['--config.file', conf, '--slurm.url', simUrl, '--slurm.jwt-key-file', keyFile, '--slurm.user', 'bench', '--web.listen-address', `127.0.0.1:${expPort}`, '--log.level', 'warn'], 'exporter');
   try {
     await waitHttp(`${expUrl}/ready`, 180_000);
     const pool = new Pool(expUrl, { connections: 60 });

@@ -130,6 +130,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   let auth: BasicAuth | undefined = web.basicAuthUsers.size > 0 ? createBasicAuth(web.basicAuthUsers) : undefined;
   let allowRequest = tokenBucket(web.rateLimit);
   let inflightScrapes = 0;
+  let lastRefusalLog = -Infinity;
+  let refusedSinceLog = 0;
   let closing = false;
 
   const send = (req: http.IncomingMessage, res: http.ServerResponse, status: number, contentType: string, body: string | Buffer | readonly Buffer[]): void => {
@@ -162,7 +164,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
     };
     if (maxScrapes > 0 && inflightScrapes >= maxScrapes) {
-      log.warn({ limit: maxScrapes }, 'scrape refused: too many concurrent scrapes');
+      // Logged at most every 10 s: a scrape storm must not turn into a log storm.
+      refusedSinceLog++;
+      if (performance.now() - lastRefusalLog >= 10_000) {
+        log.warn({ limit: maxScrapes, refused: refusedSinceLog }, 'scrapes refused: too many concurrent scrapes');
+        lastRefusalLog = performance.now();
+        refusedSinceLog = 0;
+      }
       sendText(req, res, 503, `too many concurrent scrapes (limit ${maxScrapes}); try again`);
       report();
       return;
