@@ -227,6 +227,8 @@ export async function streamTopLevelArray(
   let total = 0; // bytes received
   let base = 0; // absolute offset of buf[0]
   let buf: Buffer = Buffer.alloc(0);
+  let work: Buffer = Buffer.allocUnsafe(256 * 1024);
+  let inWork = false; // buf is the start of work
   let pos = 0; // next byte of buf to look at
   let state = S_START;
 
@@ -511,11 +513,25 @@ export async function streamTopLevelArray(
       if (keep >= buf.length) {
         base += buf.length;
         buf = bytes;
+        inWork = false;
         pos = 0;
         vStart = 0;
       } else {
         base += keep;
-        buf = Buffer.concat([buf.subarray(keep), bytes]);
+        // The unfinished value and the new chunk go into one reused work buffer: a fresh Buffer per chunk would
+        // leave ~1 GB of short-lived off-heap garbage behind a large /jobs answer and inflate the RSS.
+        const left = buf.length - keep;
+        const need = left + bytes.length;
+        if (inWork && need <= work.length) {
+          work.copyWithin(0, keep, buf.length);
+        } else {
+          const next = need <= work.length ? work : Buffer.allocUnsafe(Math.max(need, work.length * 2));
+          buf.copy(next, 0, keep, buf.length);
+          work = next;
+        }
+        bytes.copy(work, left);
+        buf = work.subarray(0, need);
+        inWork = true;
         pos -= keep;
         vStart -= keep;
         vSearch -= keep;
