@@ -31,7 +31,7 @@ try {
   await waitHttp(`${simUrl}/sim/state`, 120_000);
 
   // 1. One full collection.
-  const once = execFileSync(NODE, [`${ROOT}bench/collect-once.ts`, simUrl, 'v0.0.44'], {
+  const once = execFileSync(NODE, ['--max-semi-space-size=16', `${ROOT}bench/collect-once.ts`, simUrl, 'v0.0.44'], {
     env: { ...process.env, BENCH_JWT_KEY_FILE: keyFile },
     maxBuffer: 1 << 20,
   }).toString();

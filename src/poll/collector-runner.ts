@@ -15,7 +15,6 @@ interface Entry {
   builtFrom: string;
   text: PreparedPiece | undefined;
   openmetrics: PreparedPiece | undefined;
-  families: MetricFamily[];
   lastRenderSeconds: number;
   failures: number;
 }
@@ -36,6 +35,7 @@ export interface RunnerOptions {
 export class CollectorRunner {
   private readonly entries: Entry[];
   private readonly seenAnomalies = new Set<string>();
+  private readonly formats = new Set<Format>(['text']);
 
   private readonly store: SnapshotStore;
   private readonly render: Renderer;
@@ -50,7 +50,6 @@ export class CollectorRunner {
       builtFrom: '',
       text: undefined,
       openmetrics: undefined,
-      families: [],
       lastRenderSeconds: 0,
       failures: 0,
     }));
@@ -79,16 +78,21 @@ export class CollectorRunner {
     }
   }
 
-  /** Cached pieces for a scrape, in collector order. */
+  /**
+   * Cached pieces for a scrape, in collector order. Formats are rendered when a collector's inputs change, for
+   * every format asked for so far (text at start; Prometheus asks for OpenMetrics). The metric families are
+   * not kept: at 10k nodes they weigh more than both texts. The first scrape in a new format renders it now.
+   */
   pieces(format: Format): PreparedPiece[] {
+    if (!this.formats.has(format)) {
+      this.formats.add(format);
+      for (const e of this.entries) e.builtFrom = '';
+      this.refresh();
+    }
     const out: PreparedPiece[] = [];
     for (const e of this.entries) {
-      if (format === 'text') {
-        if (e.text) out.push(e.text);
-      } else if (e.families.length) {
-        e.openmetrics ??= new PreparedPiece(this.render(e.families, 'openmetrics'));
-        out.push(e.openmetrics);
-      }
+      const piece = format === 'text' ? e.text : e.openmetrics;
+      if (piece) out.push(piece);
     }
     return out;
   }
@@ -113,7 +117,6 @@ export class CollectorRunner {
       e.builtFrom = key;
       e.text = undefined;
       e.openmetrics = undefined;
-      e.families = [];
       return;
     }
     const data: Partial<ResourceData> = {};
@@ -135,10 +138,13 @@ export class CollectorRunner {
     const t0 = performance.now();
     try {
       const families = e.collector.collect(ctx);
-      const text = this.render(families, 'text');
-      e.text = text ? new PreparedPiece(text) : undefined;
-      e.families = families;
-      e.openmetrics = undefined;
+      const piece = (f: Format): PreparedPiece | undefined => {
+        if (!this.formats.has(f)) return undefined;
+        const text = this.render(families, f);
+        return text ? new PreparedPiece(text) : undefined;
+      };
+      e.text = piece('text');
+      e.openmetrics = piece('openmetrics');
       e.builtFrom = key;
     } catch (err) {
       // A collector bug on odd data costs that collector its update, not the page: the old text stays.
