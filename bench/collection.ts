@@ -72,6 +72,14 @@ try {
       page_bytes: page.length,
       series: page.split('\n').filter((l) => l && !l.startsWith('#')).length,
     };
+    // One scraper, back to back: the cost of one scrape without queueing behind others.
+    for (const encoding of ['gzip', 'identity']) {
+      const lat: number[] = [];
+      const t0 = Date.now();
+      const errs = await scrapeLoop(t0 + 5000, lat, encoding);
+      lat.sort((a, b) => a - b);
+      scrape[`single_${encoding}`] = { scrapes: lat.length, p50_ms: +percentile(lat, 0.5).toFixed(2), p99_ms: +percentile(lat, 0.99).toFixed(2), errors: errs };
+    }
     for (const encoding of ['gzip', 'identity']) {
       const lat: number[] = [];
       const t0 = Date.now();
