@@ -54,6 +54,27 @@ async function run(cmd: Command): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // SIGHUP: read the configuration again (file, environment, the same flags). A bad one is refused with the
+  // reason and the running configuration stays.
+  let reloading = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(async () => {
+      let next;
+      try {
+        next = await resolveConfig(cmd.opts(), process.env);
+        assertSourceConfigured(next);
+      } catch (err) {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'configuration reload refused; keeping the running configuration');
+        return;
+      }
+      try {
+        const restartOnly = await exporter.reload(next);
+        log.info({ restart_needed_for: restartOnly.length ? restartOnly.join(', ') : undefined }, 'configuration reloaded');
+      } catch (err) {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'configuration reload refused; keeping the running configuration');
+      }
+    });
+  });
 }
 
 export function buildProgram(): Command {

@@ -25,6 +25,12 @@ export interface RunningExporter {
   source: SlurmSource;
   simulator: SlurmSimulator | undefined;
   stop(): Promise<void>;
+  /**
+   * Applies a new configuration without a restart (SIGHUP): web config (TLS certificates, users), log level,
+   * collector intervals and timeouts, and the slurm section (a new source from the next poll). Returns what
+   * only a restart can change.
+   */
+  reload(next: ExporterConfig): Promise<string[]>;
 }
 
 export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogger): Promise<RunningExporter> {
@@ -37,8 +43,13 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
     log.info({ url, nodes: cfg.demoNodes, jobs: cfg.demoJobs }, 'demo: simulated Slurm cluster started');
   }
 
-  const rest = new RestSource(slurmCfg, log, { userAgent: `slurm-exporter/${VERSION} (${cfg.server.leaderElection.identity})` });
-  const source: SlurmSource = new GuardedSource(rest, { rateLimit: slurmCfg.rateLimit, cache: slurmCfg.cache });
+  const makeSource = (sc: ExporterConfig['slurm']): SlurmSource =>
+    new GuardedSource(new RestSource(sc, log, { userAgent: `slurm-exporter/${VERSION} (${cfg.server.leaderElection.identity})` }), {
+      rateLimit: sc.rateLimit,
+      cache: sc.cache,
+    });
+  let source: SlurmSource = makeSource(slurmCfg);
+  let current = cfg;
   const store = new SnapshotStore();
   const scrapes = new LabelledCounter();
   const enabled = ALL_COLLECTORS.filter((c) => cfg.collectors[c.name]?.enabled ?? c.defaultEnabled);
@@ -52,6 +63,7 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
     errors,
   });
   const poller = new Poller(source, store, runner.neededKinds(), cfg.collectors, log);
+  poller.seenAnomalies = runner.seenAnomalies;
   let lastScrapeSeconds = 0;
   const startedAt = Date.now();
 
@@ -127,8 +139,32 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
     poller,
     runner,
     store,
-    source,
+    get source() {
+      return source;
+    },
     simulator,
+    async reload(next: ExporterConfig) {
+      const restartOnly: string[] = [];
+      const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+      if (next.server.listenAddress !== current.server.listenAddress) restartOnly.push('server.listenAddress');
+      if (next.server.telemetryPath !== current.server.telemetryPath) restartOnly.push('server.telemetryPath');
+      if (next.server.webConfigFile !== current.server.webConfigFile) restartOnly.push('server.webConfigFile');
+      if (!same(next.server.leaderElection, current.server.leaderElection)) restartOnly.push('server.leaderElection');
+      if (next.demo !== current.demo) restartOnly.push('demo');
+      const enabled = (c: ExporterConfig) => Object.entries(c.collectors).map(([k, v]) => `${k}:${v.enabled}`).join(',');
+      if (enabled(next) !== enabled(current)) restartOnly.push('collectors.<name>.enabled');
+      // Validate the new web config before anything changes: a bad file refuses the whole reload.
+      await http.reloadWebConfig();
+      if ('level' in log) (log as { level: string }).level = next.log.level;
+      poller.reconfigure(next.collectors);
+      if (!current.demo && !same(next.slurm, current.slurm)) {
+        const old = poller.replaceSource((source = makeSource(next.slurm)));
+        void old.close().catch(() => undefined);
+        log.info({ source: source.describe() }, 'reload: new Slurm source from the next poll');
+      }
+      current = next;
+      return restartOnly;
+    },
     async stop() {
       await http.close();
       await poller.stop();

@@ -46,7 +46,8 @@ export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
     },
     { desc: desc('slurm_exporter_scrape_duration_seconds'), samples: [{ values: [], value: i.lastScrapeSeconds }] },
     fromCounter('slurm_exporter_scrapes_total', i.scrapes),
-    fromCounter('slurm_exporter_errors_total', i.collectorErrors),
+    // Poll failures (collector group, fetch error kind) and collector failures (collector, 'collect').
+    { desc: desc('slurm_exporter_errors_total'), samples: [...i.poller.stats.errors.entries(), ...i.collectorErrors.entries()].map((e) => ({ values: e.labels, value: e.value })) },
     fromCounter('slurm_exporter_api_errors_total', i.poller.stats.apiErrors),
     fromCounter('slurm_exporter_slurm_requests_total', i.poller.stats.requests),
     fromCounter('slurm_exporter_slurm_response_bytes_total', i.poller.stats.responseBytes),

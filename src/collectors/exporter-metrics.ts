@@ -32,7 +32,7 @@ export const EXPORTER_METRICS: Record<string, MetricDesc> = {
   errors: {
     name: 'slurm_exporter_errors_total',
     type: 'counter',
-    help: `Failures inside the exporter, by collector group and kind (fetch, collect, ...). ${GROUP}`,
+    help: `Failures, by collector group and kind: why a poll failed (connect, timeout, auth, http, parse, too_large, slurm, version) or collect (a collector failed on the data and kept its previous output). ${GROUP}`,
     labels: ['collector', 'kind'],
     source: SELF,
   },

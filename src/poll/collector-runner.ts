@@ -34,7 +34,8 @@ export interface RunnerOptions {
  */
 export class CollectorRunner {
   private readonly entries: Entry[];
-  private readonly seenAnomalies = new Set<string>();
+  /** Shared with the poller (main.ts) so one anomaly is logged once, whichever layer meets it. */
+  seenAnomalies = new Set<string>();
   private readonly formats = new Set<Format>(['text']);
 
   private readonly store: SnapshotStore;

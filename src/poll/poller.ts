@@ -67,9 +67,10 @@ export class Poller {
   private readonly groups = new Map<ResourceKind, GroupRuntime>();
   private stopped = false;
   private initDone: Promise<void> | undefined;
-  private readonly seenAnomalies = new Set<string>();
+  /** Shared with the collector runner (main.ts) so one anomaly is logged once, whichever layer meets it. */
+  seenAnomalies = new Set<string>();
 
-  private readonly source: SlurmSource;
+  private source: SlurmSource;
   private readonly store: SnapshotStore;
   private readonly log: Logger;
 
@@ -133,6 +134,32 @@ export class Poller {
       g.timer = undefined;
       g.inflight?.abort(new SlurmFetchError('aborted', 'polling stopped'));
     }
+  }
+
+  /**
+   * New intervals and timeouts (SIGHUP). An idle group is rescheduled on its new interval at once; a poll in
+   * flight finishes under its old timeout.
+   */
+  reconfigure(groupConfig: Record<string, CollectorGroupConfig>): void {
+    for (const [kind, g] of this.groups) {
+      const cfg = groupConfig[g.status.group];
+      if (!cfg) continue;
+      const changed = cfg.intervalMs !== g.cfg.intervalMs;
+      g.cfg = cfg;
+      if (changed && g.timer && g.status.active && !this.stopped) {
+        clearTimeout(g.timer);
+        g.timer = undefined;
+        this.schedule(kind, g, nextDelayMs({ intervalMs: cfg.intervalMs, consecutiveFailures: g.status.consecutiveFailures, noFastRetry: g.status.lastErrorKind === 'auth' }));
+      }
+    }
+  }
+
+  /** Polls another source from the next poll on (SIGHUP with new slurm settings); returns the old one to close. */
+  replaceSource(source: SlurmSource): SlurmSource {
+    const old = this.source;
+    this.source = source;
+    this.initDone = undefined;
+    return old;
   }
 
   isActive(kind: ResourceKind): boolean {
