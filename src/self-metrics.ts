@@ -65,6 +65,7 @@ export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
       desc: desc('slurm_exporter_collector_staleness_seconds'),
       samples: per((s) => (s.lastSuccessAt === undefined ? undefined : (now - s.lastSuccessAt) / 1000)),
     },
+    ...processFamilies(),
     { desc: desc('slurm_exporter_leader'), samples: [{ values: [], value: i.isLeader ? 1 : 0 }] },
     { desc: desc('slurm_exporter_leader_changes_total'), samples: [{ values: [], value: i.leaderChanges }] },
   ];
@@ -76,4 +77,19 @@ function mergeCounters(a: LabelledCounter, b: LabelledCounter): Sample[] {
   const sum = new Map<string, number>();
   for (const c of [a, b]) for (const e of c.entries()) sum.set(e.labels[0] ?? '', (sum.get(e.labels[0] ?? '') ?? 0) + e.value);
   return [...sum].map(([k, v]) => ({ values: [k], value: v }));
+}
+
+const START_SECONDS = Math.round((Date.now() - performance.now()) / 10) / 100;
+
+function processFamilies(): MetricFamily[] {
+  const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
+  const one = (name: string, value: number): MetricFamily => ({ desc: desc(name), samples: [{ values: [], value }] });
+  return [
+    one('process_cpu_seconds_total', (cpu.user + cpu.system) / 1e6),
+    one('process_resident_memory_bytes', mem.rss),
+    one('process_start_time_seconds', START_SECONDS),
+    one('nodejs_heap_size_used_bytes', mem.heapUsed),
+    one('nodejs_heap_size_total_bytes', mem.heapTotal),
+  ];
 }

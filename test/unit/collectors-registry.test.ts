@@ -69,14 +69,16 @@ describe('collector registry', () => {
     const names = ALL_DESCS.map((d) => d.name);
     assert.equal(new Set(names).size, names.length, 'duplicate metric names');
     for (const d of ALL_DESCS) {
-      assert.match(d.name, d.name.startsWith('slurm_exporter_') ? /^slurm_exporter_[a-z0-9_]+$/ : /^slurm_[a-z0-9_]+$/);
+      // The standard process_* / nodejs_* names are the only ones without the slurm_ prefix.
+      const standard = /^(process|nodejs)_[a-z0-9_]+$/.test(d.name);
+      assert.match(d.name, d.name.startsWith('slurm_exporter_') || standard ? /^(slurm_exporter|process|nodejs)_[a-z0-9_]+$/ : /^slurm_[a-z0-9_]+$/);
       if (d.type === 'counter') assert.ok(d.name.endsWith('_total'), `counter ${d.name} must end in _total`);
       else assert.ok(!d.name.endsWith('_total'), `gauge ${d.name} must not end in _total`);
       assert.ok(!/_(sum|count|bucket)$/.test(d.name), `${d.name}: reserved suffix`);
       if (d.name.endsWith('_info')) assert.equal(d.type, 'gauge');
       assert.ok(d.help.length > 10 && d.source.length > 0, `${d.name}: help and source`);
       assert.ok(!/micro|millisec/i.test(d.name), `${d.name}: base units only`);
-      if (!d.name.startsWith('slurm_exporter_')) assert.equal(d.labels[0], 'cluster', d.name);
+      if (!d.name.startsWith('slurm_exporter_') && !standard) assert.equal(d.labels[0], 'cluster', d.name);
     }
   });
 
@@ -87,7 +89,8 @@ describe('collector registry', () => {
     assert.deepEqual(byName['slurm_exporter_build_info'], ['version', 'node_version']);
     assert.deepEqual(byName['slurm_exporter_collector_staleness_seconds'], ['collector']);
     assert.deepEqual(byName['slurm_exporter_leader'], []);
-    assert.equal(Object.keys(byName).length, 14);
+    assert.deepEqual(byName['process_resident_memory_bytes'], []);
+    assert.equal(Object.keys(byName).length, 19);
   });
 });
 
