@@ -1,0 +1,195 @@
+// The lease backends against what they talk to: the Kubernetes Lease client against the in-repo API fake
+// (real semantics: resourceVersion, 409, 404/create, MicroTime, 401/403), the etcd backend against a real
+// etcd 3.4; and the elector's safety rule (a leader cut off from the backend steps down by its renew deadline).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { KubeApiError} from '../../src/ha/kube-lease.ts';
+import { KubeLeaseBackend, kubeconfigConnection, microTime } from '../../src/ha/kube-lease.ts';
+import { EtcdLeaseBackend } from '../../src/ha/etcd-lease.ts';
+import { LeaderElector } from '../../src/ha/elector.ts';
+import { FakeKubeApi } from '../support/fake-kube-api.ts';
+import { type EtcdProcess, startEtcd } from '../support/etcd.ts';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const sig = () => AbortSignal.timeout(5000);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Kubernetes Lease backend against the API fake', () => {
+  let api: FakeKubeApi;
+  let server: string;
+  before(async () => {
+    api = new FakeKubeApi({ tokens: ['tok-a', 'tok-b'], forbiddenTokens: ['tok-norbac'] });
+    server = await api.start();
+  });
+  after(() => api.stop());
+
+  const backend = (identity: string, token: string, now?: () => number) =>
+    new KubeLeaseBackend({ server, token }, { namespace: 'hpc', name: 'exp', identity, leaseDurationMs: 3000, now });
+
+  it('writes MicroTime with exactly six fractional digits', () => {
+    assert.equal(microTime(Date.UTC(2026, 10, 24, 10, 30, 45, 123)), '2026-11-24T10:30:45.123000Z');
+  });
+
+  it('creates the lease when absent, renews its own, and a second candidate stands by', async () => {
+    const a = backend('a', 'tok-a');
+    const b = backend('b', 'tok-b');
+    assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' });
+    const created = api.leases.get('hpc/exp')!;
+    assert.match(String(created.spec.renewTime), /\.\d{6}Z$/);
+    assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: false, holder: 'a' });
+    const rv = api.leases.get('hpc/exp')!.metadata.resourceVersion;
+    assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' });
+    assert.notEqual(api.leases.get('hpc/exp')!.metadata.resourceVersion, rv, 'renewal wrote a new version');
+    await a.release(sig());
+    assert.equal(api.holder('hpc', 'exp'), '');
+    assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: true, holder: 'b' });
+    assert.equal(api.leases.get('hpc/exp')!.spec.leaseTransitions, 1);
+    await b.release(sig());
+    await a.close();
+    await b.close();
+  });
+
+  it('takes over only after the record stayed unchanged for the lease duration (on its own clock)', async () => {
+    api.leases.clear();
+    let now = 1_000_000;
+    const a = backend('a', 'tok-a');
+    const b = backend('b', 'tok-b', () => now);
+    await a.tryAcquireOrRenew(sig());
+    assert.equal((await b.tryAcquireOrRenew(sig())).held, false);
+    now += 2000;
+    assert.equal((await b.tryAcquireOrRenew(sig())).held, false, 'seen unchanged for 2 s of 3');
+    now += 1500;
+    assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: true, holder: 'b' }, 'expired: 3.5 s unchanged');
+    assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: false, holder: 'b' }, 'the old leader sees it lost');
+    await a.close();
+    await b.close();
+  });
+
+  it('a stale write gets 409 from the API and means "not acquired", never a crash', async () => {
+    api.leases.clear();
+    const a = backend('a', 'tok-a');
+    await a.tryAcquireOrRenew(sig());
+    // Two writers race with the same resourceVersion: the fake accepts the first and refuses the second.
+    const lease = api.leases.get('hpc/exp')!;
+    const put = (holder: string) =>
+      fetch(`${server}/apis/coordination.k8s.io/v1/namespaces/hpc/leases/exp`, {
+        method: 'PUT',
+        headers: { authorization: 'Bearer tok-b', 'content-type': 'application/json' },
+        body: JSON.stringify({ ...lease, spec: { ...lease.spec, holderIdentity: holder } }),
+      });
+    assert.equal((await put('x')).status, 200);
+    assert.equal((await put('y')).status, 409);
+    await a.close();
+  });
+
+  it('the fake refuses a three-digit time, as a real API server does', async () => {
+    const r = await fetch(`${server}/apis/coordination.k8s.io/v1/namespaces/hpc/leases`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer tok-a', 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'ms' }, spec: { renewTime: new Date().toISOString() } }),
+    });
+    assert.equal(r.status, 400);
+  });
+
+  it('401 and 403 become errors that say what to fix', async () => {
+    const noToken = backend('c', 'wrong');
+    await assert.rejects(noToken.tryAcquireOrRenew(sig()), (e: KubeApiError) => e.status === 401 && /not valid/.test(e.message) && !e.message.includes('wrong'));
+    const noRbac = backend('c', 'tok-norbac');
+    await assert.rejects(noRbac.tryAcquireOrRenew(sig()), (e: KubeApiError) => e.status === 403 && /RBAC/.test(e.message));
+    await noToken.close();
+    await noRbac.close();
+  });
+
+  it('reads a kubeconfig: current context, server, token', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kubeconfig-'));
+    const file = path.join(dir, 'config');
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Config\ncurrent-context: lab\ncontexts:\n- name: lab\n  context: {cluster: c1, user: u1}\nclusters:\n- name: c1\n  cluster: {server: "${server}/"}\nusers:\n- name: u1\n  user: {token: tok-a}\n`,
+    );
+    const c = kubeconfigConnection(file);
+    assert.equal(c.server, server);
+    assert.equal(c.token, 'tok-a');
+    writeFileSync(file, 'current-context: nope\ncontexts: []\n');
+    assert.throws(() => kubeconfigConnection(file), /context "nope" not found/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('elector: a leader cut off from the API steps down by its renew deadline, before the lease expires', async () => {
+    api.leases.clear();
+    const t = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 };
+    const events: string[] = [];
+    let stoppedAt = 0;
+    const ea = new LeaderElector(backend('a', 'tok-a'), 'a', t, quiet, {
+      onStartedLeading: () => events.push('a+'),
+      onStoppedLeading: () => {
+        events.push('a-');
+        stoppedAt = Date.now();
+      },
+    });
+    let startedAt = 0;
+    const eb = new LeaderElector(backend('b', 'tok-b'), 'b', t, quiet, {
+      onStartedLeading: () => {
+        events.push('b+');
+        startedAt = Date.now();
+      },
+      onStoppedLeading: () => events.push('b-'),
+    });
+    ea.start();
+    while (!ea.isLeader()) await sleep(50);
+    eb.start();
+    await sleep(800);
+    assert.equal(eb.isLeader(), false);
+    api.cutOff.add('tok-a');
+    api.dropConnections();
+    while (!eb.isLeader()) await sleep(50);
+    assert.ok(stoppedAt > 0 && stoppedAt < startedAt, `a stopped (${stoppedAt}) before b started (${startedAt})`);
+    assert.deepEqual(events, ['a+', 'a-', 'b+']);
+    assert.ok(ea.status().renewFailures > 0);
+    api.cutOff.delete('tok-a');
+    await ea.stop();
+    await eb.stop();
+    assert.equal(api.holder('hpc', 'exp'), '', 'b released on stop');
+  });
+});
+
+describe('etcd backend against a real etcd 3.4', () => {
+  let etcd: EtcdProcess;
+  before(async () => {
+    etcd = await startEtcd();
+  });
+  after(() => etcd.stop());
+
+  it('one holder; the key goes with the lease; revoke hands over at once', async () => {
+    const mk = (id: string) => new EtcdLeaseBackend({ endpoints: [etcd.endpoint], name: 'unit', identity: id, leaseDurationMs: 3000 });
+    const a = mk('a');
+    const b = mk('b');
+    assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' });
+    assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: false, holder: 'a' });
+    assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' }, 'keepalive');
+    await a.release(sig());
+    assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: true, holder: 'b' });
+    // b stops renewing (as if killed): its lease runs out and a takes over.
+    const t0 = Date.now();
+    let got = await a.tryAcquireOrRenew(sig());
+    while (!got.held) {
+      await sleep(250);
+      got = await a.tryAcquireOrRenew(sig());
+    }
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 1500 && waited < 6000, `took over after ${waited} ms (TTL 3 s)`);
+    await a.release(sig());
+    await a.close();
+    await b.close();
+  });
+
+  it('an unreachable endpoint is skipped for the next one', async () => {
+    const x = new EtcdLeaseBackend({ endpoints: ['http://127.0.0.1:1', etcd.endpoint], name: 'multi', identity: 'x', leaseDurationMs: 3000 });
+    assert.deepEqual(await x.tryAcquireOrRenew(sig()), { held: true, holder: 'x' });
+    await x.release(sig());
+    await x.close();
+  });
+});
