@@ -15,6 +15,7 @@ import { GuardedSource } from './slurm/guarded-source.ts';
 import { SlurmSimulator } from './simulator/server.ts';
 import { selfMetricFamilies } from './self-metrics.ts';
 import { VERSION } from './version.ts';
+import { createHaCoordinator } from './ha/coordinator.ts';
 
 export interface RunningExporter {
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:9341 */
@@ -66,9 +67,11 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
   poller.seenAnomalies = runner.seenAnomalies;
   let lastScrapeSeconds = 0;
   const startedAt = Date.now();
+  const ha = createHaCoordinator(cfg, log, { activate: () => poller.activate(), deactivate: () => poller.deactivate() });
 
   const page = (format: Format): (string | PreparedPiece)[] => {
-    const pieces: (string | PreparedPiece)[] = runner.pieces(format);
+    // A standby serves only the exporter's own metrics: its Slurm data would be stale or absent.
+    const pieces: (string | PreparedPiece)[] = ha.servesSlurm() ? runner.pieces(format) : [];
     const self = selfMetricFamilies({
       cluster: runner.clusterLabel(),
       poller,
@@ -77,8 +80,9 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
       collectorAnomalies: anomalies,
       scrapes,
       lastScrapeSeconds,
-      isLeader: true,
-      leaderChanges: 0,
+      isLeader: ha.servesSlurm(),
+      leaderChanges: ha.leaderChanges(),
+      extra: ha.families(),
     });
     pieces.push(renderFamilies(self, format));
     return pieces;
@@ -86,6 +90,8 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
 
   const ready = (): { ok: boolean; reason: string } => {
     const now = Date.now();
+    const standby = ha.readyProblem();
+    if (standby) return { ok: false, reason: standby };
     const problems: string[] = [];
     for (const s of poller.statuses()) {
       if (!s.active) continue;
@@ -113,7 +119,7 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
       metrics: (format: Format) => page(format),
       health: () => ({ ok: true, detail: { status: 'ok', uptime_seconds: Math.round((Date.now() - startedAt) / 1000), source: source.describe() } }),
       ready,
-      leader: () => ({ is_leader: true, identity: cfg.server.leaderElection.identity, mode: 'single' }),
+      leader: () => ha.leaderJson(),
       landing: () => ({
         title: 'Slurm Exporter',
         version: VERSION,
@@ -128,7 +134,7 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
     },
   });
 
-  poller.activate();
+  ha.start();
   const addr = http.address();
   const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`;
@@ -166,6 +172,8 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
       return restartOnly;
     },
     async stop() {
+      // Leadership first: releasing the lease lets a standby take over while we drain.
+      await ha.stop();
       await http.close();
       await poller.stop();
       await source.close();

@@ -99,6 +99,27 @@ export const EXPORTER_METRICS: Record<string, MetricDesc> = {
     labels: [],
     source: SELF,
   },
+  leaderRenewFailures: {
+    name: 'slurm_exporter_leader_renew_failures_total',
+    type: 'counter',
+    help: 'Lease renewals that failed while this replica led (active-passive). A leader steps down when renewals fail for the renew deadline.',
+    labels: [],
+    source: SELF,
+  },
+  leaderBackendErrors: {
+    name: 'slurm_exporter_leader_backend_errors_total',
+    type: 'counter',
+    help: 'Failed requests to the leader-election backend (Kubernetes API or etcd), leader or standby.',
+    labels: [],
+    source: SELF,
+  },
+  leaderRenewAge: {
+    name: 'slurm_exporter_leader_last_renew_age_seconds',
+    type: 'gauge',
+    help: 'Seconds since this replica last acquired or renewed the lease; absent before the first time. Near the renew deadline means trouble.',
+    labels: [],
+    source: SELF,
+  },
   processCpu: {
     name: 'process_cpu_seconds_total',
     type: 'counter',

@@ -90,7 +90,7 @@ describe('collector registry', () => {
     assert.deepEqual(byName['slurm_exporter_collector_staleness_seconds'], ['collector']);
     assert.deepEqual(byName['slurm_exporter_leader'], []);
     assert.deepEqual(byName['process_resident_memory_bytes'], []);
-    assert.equal(Object.keys(byName).length, 19);
+    assert.equal(Object.keys(byName).length, 22);
   });
 });
 

@@ -1,0 +1,242 @@
+// Three real exporter processes in active-passive mode against one simulated slurmrestd, with both election
+// backends: the Kubernetes Lease (against the in-repo API fake, which follows the real API's semantics; no real
+// API server runs here) and a real etcd 3.4. Exactly one replica is ready and polls; kill -9 and SIGTERM of the
+// leader fail over within their bounds; a leader cut off from the backend stops polling before another starts,
+// proven from the simulator's request log (each request's User-Agent names the replica).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SlurmSimulator } from '../../src/simulator/server.ts';
+import { type ExporterProcess, httpGet, spawnExporter, waitFor } from '../support/exporter-process.ts';
+import { FakeKubeApi } from '../support/fake-kube-api.ts';
+import { type EtcdProcess, startEtcd } from '../support/etcd.ts';
+import { FaultProxy } from '../support/fault-proxy.ts';
+
+const LEASE_S = 3;
+const RENEW_S = 2;
+const RETRY_S = 0.5;
+const IDS = ['r1', 'r2', 'r3'];
+
+interface Replica {
+  id: string;
+  exp: ExporterProcess;
+}
+
+async function leaderOf(replicas: Replica[]): Promise<Replica[]> {
+  const out: Replica[] = [];
+  for (const r of replicas) {
+    if (r.exp.proc.exitCode !== null || r.exp.proc.signalCode !== null) continue;
+    try {
+      const j = JSON.parse((await httpGet(`${r.exp.url}/leader`)).text) as { is_leader: boolean };
+      if (j.is_leader) out.push(r);
+    } catch {
+      // stopping
+    }
+  }
+  return out;
+}
+
+async function waitNewLeader(replicas: Replica[], not: string, limitMs: number): Promise<{ leader: Replica; ms: number; t: number }> {
+  const t0 = Date.now();
+  for (;;) {
+    const l = (await leaderOf(replicas)).filter((r) => r.id !== not);
+    if (l.length === 1) return { leader: l[0]!, ms: Date.now() - t0, t: Date.now() };
+    if (Date.now() - t0 > limitMs + 5000) throw new Error(`no new leader within ${limitMs + 5000} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function pollsBy(sim: SlurmSimulator, id: string): number[] {
+  return sim.requestLog.filter((e) => e.userAgent.endsWith(`(${id})`) && e.path.startsWith('/slurm/')).map((e) => e.time);
+}
+
+type Backend = { name: string; config(id: string): string; cutOff(id: string): void; restore(id: string): void };
+
+function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>) {
+  let backend: Backend & { close(): Promise<void> };
+  let sim: SlurmSimulator;
+  let simUrl: string;
+  let dir: string;
+  before(async () => {
+    backend = await makeBackend();
+    sim = new SlurmSimulator({ nodes: 8, jobs: 10, tickMs: 0 });
+    simUrl = (await sim.start()).url;
+    dir = mkdtempSync(path.join(tmpdir(), 'ha-'));
+  });
+  after(async () => {
+    await sim.stop();
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startReplicas(): Promise<Replica[]> {
+    return Promise.all(
+      IDS.map(async (id) => {
+        const file = path.join(dir, `${id}.yaml`);
+        writeFileSync(file, backend.config(id));
+        const exp = await spawnExporter(['--slurm.url', simUrl, '--config.file', file], { env: { POD_NAME: id } });
+        return { id, exp };
+      }),
+    );
+  }
+  const stopAll = (rs: Replica[]) => Promise.all(rs.map((r) => r.exp.stop('SIGKILL')));
+
+  it('exactly one replica leads: it is ready and polls; standbys answer 503 and serve only their own metrics', async () => {
+    const rs = await startReplicas();
+    try {
+      const leader = await waitFor('one ready replica', async () => {
+        const ready = [];
+        for (const r of rs) if ((await httpGet(`${r.exp.url}/ready`)).status === 200) ready.push(r);
+        return ready.length === 1 ? ready[0] : undefined;
+      }, 15_000);
+      await new Promise((r) => setTimeout(r, 2000));
+      for (const r of rs) {
+        const ready = await httpGet(`${r.exp.url}/ready`);
+        const page = (await httpGet(`${r.exp.url}/metrics`)).text;
+        const info = JSON.parse((await httpGet(`${r.exp.url}/leader`)).text) as Record<string, unknown>;
+        assert.equal((await httpGet(`${r.exp.url}/health`)).status, 200);
+        if (r === leader) {
+          assert.equal(ready.status, 200);
+          assert.match(page, /^slurm_nodes\{/m);
+          assert.match(page, /^slurm_exporter_leader 1$/m);
+          assert.equal(info.is_leader, true);
+        } else {
+          assert.equal(ready.status, 503);
+          assert.match(ready.text, new RegExp(`standby: ${leader.id} is the leader`));
+          assert.doesNotMatch(page, /^slurm_nodes\{/m);
+          assert.match(page, /^slurm_exporter_leader 0$/m);
+          assert.deepEqual([info.is_leader, info.identity, info.holder, info.mode], [false, r.id, leader.id, 'active-passive']);
+          assert.equal(pollsBy(sim, r.id).length, 0, `${r.id} never polled Slurm`);
+        }
+      }
+    } finally {
+      await stopAll(rs);
+    }
+  });
+
+  it(`kill -9 of the leader: a new leader within the lease duration + 1 s (${LEASE_S + 1} s)`, async () => {
+    const rs = await startReplicas();
+    try {
+      const [old] = await waitFor('a leader', async () => ((await leaderOf(rs)).length === 1 ? leaderOf(rs) : undefined), 15_000);
+      old!.exp.proc.kill('SIGKILL');
+      const killedAt = Date.now();
+      const { leader, t } = await waitNewLeader(rs, old!.id, (LEASE_S + 1) * 1000);
+      const ms = t - killedAt;
+      assert.ok(ms <= (LEASE_S + 1) * 1000, `took ${ms} ms`);
+      await waitFor('the new leader polls', async () => pollsBy(sim, leader.id).some((x) => x > killedAt), 5000);
+    } finally {
+      await stopAll(rs);
+    }
+  });
+
+  it(`SIGTERM of the leader releases the lease: a new leader within the retry period + 1 s (${RETRY_S + 1} s)`, async () => {
+    const rs = await startReplicas();
+    try {
+      const [old] = await waitFor('a leader', async () => ((await leaderOf(rs)).length === 1 ? leaderOf(rs) : undefined), 15_000);
+      const t0 = Date.now();
+      old!.exp.proc.kill('SIGTERM');
+      const { t } = await waitNewLeader(rs, old!.id, (RETRY_S + 1) * 1000);
+      assert.ok(t - t0 <= (RETRY_S + 1) * 1000, `took ${t - t0} ms`);
+      assert.equal(await old!.exp.exited, 0);
+    } finally {
+      await stopAll(rs);
+    }
+  });
+
+  it('a leader cut off from the backend stops polling before another replica starts (request log)', async () => {
+    const rs = await startReplicas();
+    try {
+      const [old] = await waitFor('a leader', async () => ((await leaderOf(rs)).length === 1 ? leaderOf(rs) : undefined), 15_000);
+      await waitFor('the leader polls', async () => pollsBy(sim, old!.id).length > 3, 5000);
+      const cut = Date.now();
+      backend.cutOff(old!.id);
+      const { leader } = await waitNewLeader(rs, old!.id, (LEASE_S + RENEW_S + 2) * 1000);
+      await waitFor('the new leader polls', async () => pollsBy(sim, leader.id).some((x) => x > cut), 5000);
+      const lastOld = Math.max(...pollsBy(sim, old!.id));
+      const firstNew = Math.min(...pollsBy(sim, leader.id).filter((x) => x > cut));
+      assert.ok(lastOld < firstNew, `old leader's last poll ${lastOld} before new leader's first ${firstNew} (gap ${firstNew - lastOld} ms)`);
+      const standby = JSON.parse((await httpGet(`${old!.exp.url}/leader`)).text) as { is_leader: boolean };
+      assert.equal(standby.is_leader, false, 'the cut-off replica knows it is not leading');
+      backend.restore(old!.id);
+    } finally {
+      await stopAll(rs);
+    }
+  });
+}
+
+function yaml(id: string, lines: string[]): string {
+  return [
+    'server:',
+    '  leaderElection:',
+    '    enabled: true',
+    '    mode: active-passive',
+    `    leaseDuration: ${LEASE_S}s`,
+    `    renewDeadline: ${RENEW_S}s`,
+    `    retryPeriod: ${RETRY_S * 1000}ms`,
+    `    identity: ${id}`,
+    ...lines.map((l) => `    ${l}`),
+    'collectors:',
+    ...['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => `  ${g}: { interval: 500ms, timeout: 400ms }`),
+    '',
+  ].join('\n');
+}
+
+describe('active-passive with the Kubernetes Lease backend (API fake)', () => {
+  suite(async () => {
+    const api = new FakeKubeApi({ tokens: IDS.map((id) => `token-${id}`) });
+    const url = await api.start();
+    const dir = mkdtempSync(path.join(tmpdir(), 'kube-'));
+    return {
+      name: 'kubernetes',
+      config(id) {
+        const kc = path.join(dir, `${id}.kubeconfig`);
+        writeFileSync(kc, `apiVersion: v1\nkind: Config\ncurrent-context: t\ncontexts: [{name: t, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "${url}"}}]\nusers: [{name: u, user: {token: token-${id}}}]\n`);
+        return yaml(id, ['backend: kubernetes', 'namespace: hpc', 'leaseName: slurm-exporter-test', `kubeconfig: ${kc}`]);
+      },
+      cutOff(id) {
+        api.cutOff.add(`token-${id}`);
+        api.dropConnections();
+      },
+      restore(id) {
+        api.cutOff.delete(`token-${id}`);
+      },
+      async close() {
+        await api.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+});
+
+describe('active-passive with the etcd backend (real etcd 3.4)', () => {
+  suite(async () => {
+    const etcd: EtcdProcess = await startEtcd();
+    const u = new URL(etcd.endpoint);
+    // One proxy per replica, so one replica can be cut off from etcd.
+    const proxies = new Map<string, { proxy: FaultProxy; url: string }>();
+    for (const id of IDS) {
+      const proxy = new FaultProxy({ host: u.hostname, port: Number(u.port) });
+      proxies.set(id, { proxy, url: await proxy.start() });
+    }
+    let n = 0;
+    return {
+      name: 'etcd',
+      config(id) {
+        // A fresh lease name per test, so a lease left by the previous test's kill -9 does not delay this one.
+        return yaml(id, ['backend: etcd', `leaseName: test-${Math.floor(n++ / IDS.length)}`, 'etcd:', `  endpoints: [${proxies.get(id)!.url}]`]);
+      },
+      cutOff(id) {
+        proxies.get(id)!.proxy.set({ mode: 'hang' });
+      },
+      restore(id) {
+        proxies.get(id)!.proxy.set({ mode: 'pass' });
+      },
+      async close() {
+        for (const p of proxies.values()) await p.proxy.stop();
+        await etcd.stop();
+      },
+    };
+  });
+});
