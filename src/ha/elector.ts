@@ -3,12 +3,9 @@
 // on its own, and renewDeadline < leaseDuration, so it stops working before anyone else may take the lease:
 // two replicas never lead at once, even when the backend is unreachable.
 
-export interface Logger {
-  debug(obj: unknown, msg?: string): void;
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-}
+import type { Logger } from '../poll/poller.ts';
+
+export type { Logger };
 
 /** What one acquire-or-renew attempt saw. */
 export interface LeaseObservation {

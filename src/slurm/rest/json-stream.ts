@@ -211,6 +211,35 @@ function nextChunk(
 }
 
 /**
+ * Feeds `body` chunk by chunk (as Buffers) to onChunk, enforcing opts.maxBytes and opts.signal; returns the
+ * byte count. A reader that stops early ends the body without waiting for it.
+ */
+async function eachChunk(body: AsyncIterable<Uint8Array>, opts: StreamOptions, onChunk: (chunk: Buffer) => void): Promise<number> {
+  let total = 0;
+  const it = body[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await nextChunk(it, opts.signal);
+      if (r.done === true) {
+        finished = true;
+        return total;
+      }
+      const chunk = r.value;
+      if (chunk.length === 0) continue;
+      total += chunk.length;
+      if (total > opts.maxBytes) {
+        throw new SlurmFetchError('too_large', `answer is larger than the limit of ${opts.maxBytes} bytes (stopped reading after ${total} bytes)`);
+      }
+      onChunk(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    }
+  } finally {
+    // Not awaited: a body suspended in an await (a stalled socket) would never settle the return.
+    if (!finished) void it.return?.().catch(() => undefined);
+  }
+}
+
+/**
  * Reads a JSON object from `body`, calls `onElement` for each element of its top-level array `arrayKey`, one at a
  * time, and returns the other top-level members. Rejects with SlurmFetchError kind 'parse' (malformed or truncated,
  * naming the byte offset and what was expected), 'too_large' (over opts.maxBytes) or 'aborted'.
@@ -489,59 +518,37 @@ export async function streamTopLevelArray(
     }
   };
 
-  const it = body[Symbol.asyncIterator]();
-  let finished = false;
-  try {
-    for (;;) {
-      const r = await nextChunk(it, opts.signal);
-      if (r.done === true) {
-        finished = true;
-        break;
-      }
-      const chunk = r.value;
-      if (chunk.length === 0) continue;
-      total += chunk.length;
-      if (total > opts.maxBytes) {
-        throw new SlurmFetchError(
-          'too_large',
-          `answer is larger than the limit of ${opts.maxBytes} bytes (stopped reading after ${total} bytes)`,
-        );
-      }
-      // Keep only the unfinished value (or nothing) from the previous chunk.
-      const keep = scanning ? vStart : pos;
-      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-      if (keep >= buf.length) {
-        base += buf.length;
-        buf = bytes;
-        inWork = false;
-        pos = 0;
-        vStart = 0;
+  total = await eachChunk(body, opts, (bytes) => {
+    // Keep only the unfinished value (or nothing) from the previous chunk.
+    const keep = scanning ? vStart : pos;
+    if (keep >= buf.length) {
+      base += buf.length;
+      buf = bytes;
+      inWork = false;
+      pos = 0;
+      vStart = 0;
+    } else {
+      base += keep;
+      // The unfinished value and the new chunk go into one reused work buffer: a fresh Buffer per chunk would
+      // leave ~1 GB of short-lived off-heap garbage behind a large /jobs answer and inflate the RSS.
+      const left = buf.length - keep;
+      const need = left + bytes.length;
+      if (inWork && need <= work.length) {
+        work.copyWithin(0, keep, buf.length);
       } else {
-        base += keep;
-        // The unfinished value and the new chunk go into one reused work buffer: a fresh Buffer per chunk would
-        // leave ~1 GB of short-lived off-heap garbage behind a large /jobs answer and inflate the RSS.
-        const left = buf.length - keep;
-        const need = left + bytes.length;
-        if (inWork && need <= work.length) {
-          work.copyWithin(0, keep, buf.length);
-        } else {
-          const next = need <= work.length ? work : Buffer.allocUnsafe(Math.max(need, work.length * 2));
-          buf.copy(next, 0, keep, buf.length);
-          work = next;
-        }
-        bytes.copy(work, left);
-        buf = work.subarray(0, need);
-        inWork = true;
-        pos -= keep;
-        vStart -= keep;
-        vSearch -= keep;
+        const next = need <= work.length ? work : Buffer.allocUnsafe(Math.max(need, work.length * 2));
+        buf.copy(next, 0, keep, buf.length);
+        work = next;
       }
-      run();
+      bytes.copy(work, left);
+      buf = work.subarray(0, need);
+      inWork = true;
+      pos -= keep;
+      vStart -= keep;
+      vSearch -= keep;
     }
-  } finally {
-    // Not awaited: a body suspended in an await (a stalled socket) would never settle the return.
-    if (!finished) void it.return?.().catch(() => undefined);
-  }
+    run();
+  });
   // A literal (number, true, ...) ends only at the next byte; none can legally be the last thing in an object.
   if (state !== S_DONE || scanning) {
     const where = scanning
@@ -559,29 +566,7 @@ export async function streamTopLevelArray(
 /** Reads a whole (small) answer, obeying maxBytes and the signal, and parses it. */
 export async function readJsonBody(body: AsyncIterable<Uint8Array>, opts: StreamOptions): Promise<{ value: unknown; bytes: number }> {
   const parts: Buffer[] = [];
-  let total = 0;
-  const it = body[Symbol.asyncIterator]();
-  let finished = false;
-  try {
-    for (;;) {
-      const r = await nextChunk(it, opts.signal);
-      if (r.done === true) {
-        finished = true;
-        break;
-      }
-      total += r.value.length;
-      if (total > opts.maxBytes) {
-        throw new SlurmFetchError(
-          'too_large',
-          `answer is larger than the limit of ${opts.maxBytes} bytes (stopped reading after ${total} bytes)`,
-        );
-      }
-      parts.push(Buffer.from(r.value.buffer, r.value.byteOffset, r.value.length));
-    }
-  } finally {
-    // Not awaited: a body suspended in an await (a stalled socket) would never settle the return.
-    if (!finished) void it.return?.().catch(() => undefined);
-  }
+  const total = await eachChunk(body, opts, (chunk) => parts.push(chunk));
   const text = Buffer.concat(parts, total).toString('utf8');
   try {
     return { value: JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text), bytes: total };
