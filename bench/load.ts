@@ -28,6 +28,12 @@ try {
   try {
     await waitHttp(`${url}/ready`, 180_000);
     results.rss_before_mb = await rssMb(exp.pid!);
+    // What one scrape carries, so the figures can be compared with other page sizes.
+    for (const enc of ['gzip', 'identity']) {
+      const r = await fetch(`${url}/metrics`, { headers: { 'accept-encoding': enc } });
+      results[`page_bytes_${enc}`] = Number(r.headers.get('content-length'));
+      await r.arrayBuffer();
+    }
     const pool = new Pool(url, { connections: SCRAPERS });
     const lat: number[] = [];
     const statuses = new Map<string, number>();
