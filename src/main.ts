@@ -67,11 +67,21 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
   poller.seenAnomalies = runner.seenAnomalies;
   let lastScrapeSeconds = 0;
   const startedAt = Date.now();
-  const ha = createHaCoordinator(cfg, log, { activate: () => poller.activate(), deactivate: () => poller.deactivate() });
+  // Sharded mode polls what the collectors of the groups it leads need (collector names are group names).
+  const kindsFor = (groups: readonly string[]) => [...new Set(enabled.filter((c) => groups.includes(c.name)).flatMap((c) => c.needs))];
+  const ha = createHaCoordinator(cfg, log, {
+    activate: () => poller.activate(),
+    deactivate: () => poller.deactivate(),
+    only: (groups) => {
+      const want = kindsFor(groups);
+      poller.deactivate(runner.neededKinds().filter((k) => !want.includes(k)));
+      poller.activate(want);
+    },
+  });
 
   const page = (format: Format): (string | PreparedPiece)[] => {
     // A standby serves only the exporter's own metrics: its Slurm data would be stale or absent.
-    const pieces: (string | PreparedPiece)[] = ha.servesSlurm() ? runner.pieces(format) : [];
+    const pieces: (string | PreparedPiece)[] = ha.servesSlurm() ? runner.pieces(format, ha.servedGroups()) : [];
     const self = selfMetricFamilies({
       cluster: runner.clusterLabel(),
       poller,

@@ -10,16 +10,21 @@ import { type LeaseBackend, LeaderElector, type Logger } from './elector.ts';
 import { EtcdLeaseBackend } from './etcd-lease.ts';
 import { KubeLeaseBackend, inClusterConnection, kubeconfigConnection } from './kube-lease.ts';
 import { EXPORTER_METRICS } from '../collectors/exporter-metrics.ts';
+import { createSharded } from './sharded.ts';
 
 export interface PollControl {
   activate(): void;
   deactivate(): void;
+  /** Sharded mode: poll exactly what these collector groups need. */
+  only(groups: readonly string[]): void;
 }
 
 export interface HaCoordinator {
   readonly mode: string;
   /** Whether this replica polls Slurm and serves Slurm metrics now. */
   servesSlurm(): boolean;
+  /** The collector groups whose metrics this replica serves; undefined means all. */
+  servedGroups(): ReadonlySet<string> | undefined;
   /** Why /ready must answer 503 because of leadership, or undefined. */
   readyProblem(): string | undefined;
   leaderJson(): Record<string, unknown>;
@@ -51,6 +56,7 @@ export function createHaCoordinator(cfg: ExporterConfig, log: Logger, poll: Poll
     return {
       mode,
       servesSlurm: () => true,
+      servedGroups: () => undefined,
       readyProblem: () => undefined,
       leaderJson: () => ({ is_leader: true, identity: le.identity, mode, election: false }),
       families: () => [],
@@ -59,9 +65,7 @@ export function createHaCoordinator(cfg: ExporterConfig, log: Logger, poll: Poll
       stop: async () => undefined,
     };
   }
-  if (mode === 'sharded') {
-    throw new Error('server.leaderElection.mode sharded is not available in this version; use active-passive (or active-active)');
-  }
+  if (mode === 'sharded') return createSharded(cfg, log, poll, backendFactory);
   const backend = backendFactory(le);
   const elector = new LeaderElector(
     backend,
@@ -70,14 +74,10 @@ export function createHaCoordinator(cfg: ExporterConfig, log: Logger, poll: Poll
     log,
     { onStartedLeading: () => poll.activate(), onStoppedLeading: () => poll.deactivate() },
   );
-  const one = (name: string, value: number): MetricFamily => {
-    const desc = Object.values(EXPORTER_METRICS).find((d) => d.name === name);
-    if (!desc) throw new Error(`${name} is not declared`);
-    return { desc, samples: [{ values: [], value }] };
-  };
   return {
     mode,
     servesSlurm: () => elector.isLeader(),
+    servedGroups: () => undefined,
     readyProblem: () => {
       if (elector.isLeader()) return undefined;
       const h = elector.status().holder;
@@ -108,4 +108,10 @@ export function createHaCoordinator(cfg: ExporterConfig, log: Logger, poll: Poll
     start: () => elector.start(),
     stop: () => elector.stop(),
   };
+}
+
+export function one(name: string, value: number): MetricFamily {
+  const desc = Object.values(EXPORTER_METRICS).find((d) => d.name === name);
+  if (!desc) throw new Error(`${name} is not declared`);
+  return { desc, samples: [{ values: [], value }] };
 }

@@ -131,7 +131,31 @@ export class LeaderElector {
     }, delayMs);
   }
 
+  /**
+   * Whether this replica tries to acquire the lease when it does not hold it (sharded mode takes only its
+   * share of the groups). A leader keeps renewing regardless; use handOver() to give a lease up.
+   */
+  candidate = true;
+
+  /** Gives up leadership now (sharded mode rebalancing): stop leading, then release the lease. */
+  async handOver(reason: string): Promise<void> {
+    if (!this.leader) return;
+    // No renewal may land after we let go: end the one in flight first.
+    this.candidate = false;
+    this.inflight?.abort();
+    await this.running?.catch(() => undefined);
+    if (!this.leader) return;
+    this.stepDown(reason);
+    try {
+      await this.backend.release(AbortSignal.timeout(Math.max(1000, this.t.retryPeriodMs)));
+    } catch (err) {
+      this.backendErrors++;
+      this.log.warn({ err: errText(err) }, 'leader election: could not release the lease; it expires by itself');
+    }
+  }
+
   private async tick(): Promise<void> {
+    if (!this.leader && !this.candidate) return;
     const ctrl = new AbortController();
     this.inflight = ctrl;
     // An attempt may not outlive the time the leader has left before its renew deadline.

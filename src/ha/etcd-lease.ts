@@ -94,6 +94,15 @@ export class EtcdLeaseBackend implements LeaseBackend {
     }
   }
 
+  /** Values of the live keys under this backend's key + '/' (sharded-mode membership: one key per replica). */
+  async listChildren(signal: AbortSignal): Promise<string[]> {
+    const prefix = Buffer.from(`${this.key}/`, 'utf8');
+    const end = Buffer.from(prefix);
+    end[end.length - 1]! += 1;
+    const r = await this.call('kv/range', { key: prefix.toString('base64'), range_end: end.toString('base64') }, signal);
+    return ((r.kvs ?? []) as { value?: string }[]).map((kv) => unb64(kv.value)).filter((v) => v !== '');
+  }
+
   async release(signal: AbortSignal): Promise<void> {
     if (this.leaseId === undefined) return;
     const id = this.leaseId;

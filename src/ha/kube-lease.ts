@@ -216,6 +216,21 @@ export class KubeLeaseBackend implements LeaseBackend {
     this.fail(mine ? 'renewing' : 'acquiring', put.status, put.json);
   }
 
+  /** Holders of the leases in this namespace whose names start with `prefix` (sharded-mode membership). */
+  async list(prefix: string, signal: AbortSignal): Promise<{ name: string; holder: string; key: string; durationMs: number }[]> {
+    const got = await this.call('GET', this.collection, signal);
+    if (got.status !== 200) this.fail('listing', got.status, got.json);
+    const items = Array.isArray(got.json.items) ? (got.json.items as LeaseObject[]) : [];
+    return items
+      .filter((l) => l.metadata?.name?.startsWith(prefix))
+      .map((l) => ({
+        name: l.metadata.name,
+        holder: l.spec?.holderIdentity ?? '',
+        key: `${l.spec?.holderIdentity ?? ''}|${l.spec?.renewTime ?? ''}`,
+        durationMs: (l.spec?.leaseDurationSeconds ?? 0) * 1000,
+      }));
+  }
+
   async release(signal: AbortSignal): Promise<void> {
     const got = await this.call('GET', this.path, signal);
     if (got.status !== 200) return;

@@ -84,7 +84,7 @@ export class CollectorRunner {
    * every format asked for so far (text at start; Prometheus asks for OpenMetrics). The metric families are
    * not kept: at 10k nodes they weigh more than both texts. The first scrape in a new format renders it now.
    */
-  pieces(format: Format): PreparedPiece[] {
+  pieces(format: Format, only?: ReadonlySet<string>): PreparedPiece[] {
     if (!this.formats.has(format)) {
       this.formats.add(format);
       for (const e of this.entries) e.builtFrom = '';
@@ -92,6 +92,7 @@ export class CollectorRunner {
     }
     const out: PreparedPiece[] = [];
     for (const e of this.entries) {
+      if (only && !only.has(e.collector.name)) continue;
       const piece = format === 'text' ? e.text : e.openmetrics;
       if (piece) out.push(piece);
     }

@@ -52,7 +52,7 @@ function pollsBy(sim: SlurmSimulator, id: string): number[] {
   return sim.requestLog.filter((e) => e.userAgent.endsWith(`(${id})`) && e.path.startsWith('/slurm/')).map((e) => e.time);
 }
 
-type Backend = { name: string; config(id: string): string; cutOff(id: string): void; restore(id: string): void };
+type Backend = { name: string; config(id: string, mode?: string): string; cutOff(id: string): void; restore(id: string): void };
 
 function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>) {
   let backend: Backend & { close(): Promise<void> };
@@ -71,11 +71,11 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startReplicas(): Promise<Replica[]> {
+  async function startReplicas(mode = 'active-passive'): Promise<Replica[]> {
     return Promise.all(
       IDS.map(async (id) => {
         const file = path.join(dir, `${id}.yaml`);
-        writeFileSync(file, backend.config(id));
+        writeFileSync(file, backend.config(id, mode));
         const exp = await spawnExporter(['--slurm.url', simUrl, '--config.file', file], { env: { POD_NAME: id } });
         return { id, exp };
       }),
@@ -145,6 +145,43 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
     }
   });
 
+  it('sharded: the five collector groups are spread over three replicas, and spread again after a kill -9', async () => {
+    const rs = await startReplicas('sharded');
+    const groupsOf = async (r: Replica) => {
+      const j = JSON.parse((await httpGet(`${r.exp.url}/leader`)).text) as { groups: Record<string, { is_leader: boolean }> };
+      return Object.entries(j.groups).filter(([, v]) => v.is_leader).map(([g]) => g);
+    };
+    const spread = async (live: Replica[], perReplica: number[]) => {
+      const owned = await Promise.all(live.map(groupsOf));
+      const all = owned.flat();
+      const counts = owned.map((o) => o.length).sort();
+      return all.length === 5 && new Set(all).size === 5 && JSON.stringify(counts) === JSON.stringify(perReplica) ? owned : undefined;
+    };
+    try {
+      const owned = await waitFor('groups spread 1/2/2', () => spread(rs, [1, 2, 2]), 20_000, 200);
+      // Each replica serves exactly the families of the groups it leads, and polls only what they need.
+      for (const [i, r] of rs.entries()) {
+        // A group just taken over shows up after its first poll (interval 500 ms).
+        await waitFor(`${r.id} serves exactly its groups`, async () => {
+          const page = (await httpGet(`${r.exp.url}/metrics`)).text;
+          return /^slurm_nodes\{/m.test(page) === owned[i]!.includes('nodes') && /^slurm_scheduler_/m.test(page) === owned[i]!.includes('scheduler');
+        }, 5000);
+        assert.equal((await httpGet(`${r.exp.url}/ready`)).status, 200);
+      }
+      assert.deepEqual(await Promise.all(rs.map(groupsOf)), owned, 'the spread is stable');
+      const since = Date.now();
+      await new Promise((res) => setTimeout(res, 1500));
+      const diagPollers = new Set(sim.requestLog.filter((e) => e.time >= since && e.path.endsWith('/diag')).map((e) => e.userAgent));
+      assert.equal(diagPollers.size, 1, '/diag is polled by one replica only');
+      const victim = rs[0]!;
+      victim.exp.proc.kill('SIGKILL');
+      const rest = rs.slice(1);
+      await waitFor('groups spread 2/3 over the survivors', () => spread(rest, [2, 3]), (LEASE_S + 6) * 1000, 200);
+    } finally {
+      await stopAll(rs);
+    }
+  });
+
   it('a leader cut off from the backend stops polling before another replica starts (request log)', async () => {
     const rs = await startReplicas();
     try {
@@ -166,12 +203,12 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
   });
 }
 
-function yaml(id: string, lines: string[]): string {
+function yaml(id: string, lines: string[], mode = 'active-passive'): string {
   return [
     'server:',
     '  leaderElection:',
     '    enabled: true',
-    '    mode: active-passive',
+    `    mode: ${mode}`,
     `    leaseDuration: ${LEASE_S}s`,
     `    renewDeadline: ${RENEW_S}s`,
     `    retryPeriod: ${RETRY_S * 1000}ms`,
@@ -190,10 +227,10 @@ describe('active-passive with the Kubernetes Lease backend (API fake)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kube-'));
     return {
       name: 'kubernetes',
-      config(id) {
+      config(id, mode) {
         const kc = path.join(dir, `${id}.kubeconfig`);
         writeFileSync(kc, `apiVersion: v1\nkind: Config\ncurrent-context: t\ncontexts: [{name: t, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "${url}"}}]\nusers: [{name: u, user: {token: token-${id}}}]\n`);
-        return yaml(id, ['backend: kubernetes', 'namespace: hpc', 'leaseName: slurm-exporter-test', `kubeconfig: ${kc}`]);
+        return yaml(id, ['backend: kubernetes', 'namespace: hpc', `leaseName: test-${mode}`, `kubeconfig: ${kc}`], mode);
       },
       cutOff(id) {
         api.cutOff.add(`token-${id}`);
@@ -223,9 +260,9 @@ describe('active-passive with the etcd backend (real etcd 3.4)', () => {
     let n = 0;
     return {
       name: 'etcd',
-      config(id) {
+      config(id, mode) {
         // A fresh lease name per test, so a lease left by the previous test's kill -9 does not delay this one.
-        return yaml(id, ['backend: etcd', `leaseName: test-${Math.floor(n++ / IDS.length)}`, 'etcd:', `  endpoints: [${proxies.get(id)!.url}]`]);
+        return yaml(id, ['backend: etcd', `leaseName: test-${Math.floor(n++ / IDS.length)}`, 'etcd:', `  endpoints: [${proxies.get(id)!.url}]`], mode);
       },
       cutOff(id) {
         proxies.get(id)!.proxy.set({ mode: 'hang' });

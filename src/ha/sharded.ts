@@ -1,0 +1,155 @@
+// Sharded mode: each collector group (cluster, nodes, jobs, partitions, scheduler) has its own lease
+// (`<leaseName>-<group>`), and the replicas share the groups. Every replica also keeps a membership lease, so
+// each knows how many replicas are alive and takes its fair share, ceil(groups / replicas): it campaigns for
+// free groups while it has fewer, and hands the excess back when replicas join. When a replica dies, its
+// groups' leases expire and the survivors, whose share has grown, take them. Each replica polls and serves
+// only the groups it leads; Prometheus scrapes every replica.
+import { createHash } from 'node:crypto';
+import type { ExporterConfig } from '../config/types.ts';
+import type { MetricFamily } from '../exposition/types.ts';
+import { type LeaseBackend, LeaderElector, type Logger, errText } from './elector.ts';
+import { EtcdLeaseBackend } from './etcd-lease.ts';
+import { KubeLeaseBackend } from './kube-lease.ts';
+import { type HaCoordinator, type PollControl, one } from './coordinator.ts';
+
+const GROUPS = ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'];
+
+type LE = ExporterConfig['server']['leaderElection'];
+
+/** Kubernetes object names: lower-case alphanumerics and '-'. */
+function dnsName(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 200) || 'x';
+}
+
+interface Membership {
+  /** Renews our own membership and returns the identities alive (ourselves included). */
+  beat(signal: AbortSignal): Promise<string[]>;
+  leave(signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+function membership(le: LE, backendFactory: (le: LE) => LeaseBackend): Membership {
+  const own = backendFactory(
+    le.backend === 'etcd' ? { ...le, leaseName: `${le.leaseName}-members/${le.identity}` } : { ...le, leaseName: `${le.leaseName}-member-${dnsName(le.identity)}` },
+  );
+  const lister =
+    own instanceof EtcdLeaseBackend
+      ? new EtcdLeaseBackend({ endpoints: le.etcdEndpoints, name: `${le.namespace}/${le.leaseName}-members`, identity: le.identity, leaseDurationMs: le.leaseDurationMs })
+      : undefined;
+  // How long each other member's record has looked the same, on our clock (as client-go judges leases).
+  const seen = new Map<string, { key: string; at: number }>();
+  return {
+    async beat(signal) {
+      await own.tryAcquireOrRenew(signal);
+      if (lister) return [...new Set([le.identity, ...(await lister.listChildren(signal))])];
+      if (own instanceof KubeLeaseBackend) {
+        const now = Date.now();
+        const alive = new Set([le.identity]);
+        for (const l of await own.list(`${le.leaseName}-member-`, signal)) {
+          const prev = seen.get(l.name);
+          if (!prev || prev.key !== l.key) seen.set(l.name, { key: l.key, at: now });
+          const at = seen.get(l.name)!.at;
+          if (l.holder && (prev === undefined || now - at <= Math.max(l.durationMs, le.leaseDurationMs))) alive.add(l.holder);
+        }
+        return [...alive];
+      }
+      return [le.identity];
+    },
+    leave: (signal) => own.release(signal),
+    close: async () => {
+      await own.close?.();
+      await lister?.close();
+    },
+  };
+}
+
+export function createSharded(cfg: ExporterConfig, log: Logger, poll: PollControl, backendFactory: (le: LE) => LeaseBackend): HaCoordinator {
+  const le = cfg.server.leaderElection;
+  const groups = GROUPS.filter((g) => cfg.collectors[g]?.enabled ?? true);
+  const timings = { leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs };
+  const electors = new Map<string, LeaderElector>();
+  const apply = () => poll.only(led());
+  for (const g of groups) {
+    const backend = backendFactory({ ...le, leaseName: `${le.leaseName}-${g}` });
+    electors.set(g, new LeaderElector(backend, le.identity, timings, log, { onStartedLeading: apply, onStoppedLeading: apply }));
+  }
+  const led = () => groups.filter((g) => electors.get(g)!.isLeader());
+  const members = membership(le, backendFactory);
+  // Which groups to hand back first: a per-replica order, so replicas do not all shed the same group.
+  const order = (g: string) => createHash('sha256').update(`${le.identity}/${g}`).digest().readUInt32BE(0);
+  let alive: string[] = [le.identity];
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let membershipErrors = 0;
+
+  const balance = async () => {
+    try {
+      alive = await members.beat(AbortSignal.timeout(le.renewDeadlineMs));
+    } catch (err) {
+      membershipErrors++;
+      log.debug({ err: errText(err) }, 'sharded: membership update failed');
+    }
+    const share = Math.ceil(groups.length / Math.max(1, alive.length));
+    const mine = led();
+    if (mine.length > share) {
+      const excess = mine.sort((a, b) => order(b) - order(a)).slice(0, mine.length - share);
+      for (const g of excess) {
+        log.info({ group: g, replicas: alive.length, share }, 'sharded: handing a collector group over');
+        await electors.get(g)!.handOver(`rebalancing: ${alive.length} replicas, share ${share}`);
+      }
+    }
+    const room = led().length < share;
+    for (const [, e] of electors) if (!e.isLeader()) e.candidate = room;
+  };
+  const loop = () => {
+    if (stopped) return;
+    timer = setTimeout(() => void balance().finally(loop), le.retryPeriodMs);
+  };
+
+  return {
+    mode: 'sharded',
+    servesSlurm: () => led().length > 0,
+    servedGroups: () => new Set(led()),
+    readyProblem: () => (led().length > 0 ? undefined : `standby: leads no collector group (sharded, ${alive.length} replicas alive)`),
+    leaderJson: () => ({
+      is_leader: led().length > 0,
+      identity: le.identity,
+      mode: 'sharded',
+      backend: le.backend,
+      replicas: alive,
+      groups: Object.fromEntries(
+        groups.map((g) => {
+          const s = electors.get(g)!.status();
+          return [g, { is_leader: s.isLeader, holder: s.isLeader ? le.identity : s.holder || null, since: s.since === undefined ? null : new Date(s.since).toISOString() }];
+        }),
+      ),
+      election: true,
+    }),
+    families: (): MetricFamily[] => {
+      const st = [...electors.values()].map((e) => e.status());
+      const renewAges = st.filter((s) => s.isLeader && s.lastRenewAt !== undefined).map((s) => (Date.now() - s.lastRenewAt!) / 1000);
+      return [
+        one('slurm_exporter_leader_renew_failures_total', st.reduce((n, s) => n + s.renewFailures, 0)),
+        one('slurm_exporter_leader_backend_errors_total', st.reduce((n, s) => n + s.backendErrors, 0) + membershipErrors),
+        ...(renewAges.length ? [one('slurm_exporter_leader_last_renew_age_seconds', Math.max(...renewAges))] : []),
+      ];
+    },
+    leaderChanges: () => [...electors.values()].reduce((n, e) => n + e.status().leaderChanges, 0),
+    start: () => {
+      poll.only([]);
+      // Campaign only once we know how many replicas there are, so the first one up does not grab everything.
+      for (const e of electors.values()) e.candidate = false;
+      void balance().finally(() => {
+        for (const e of electors.values()) e.start();
+        loop();
+      });
+    },
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await Promise.all([...electors.values()].map((e) => e.stop()));
+      await members.leave(AbortSignal.timeout(2000)).catch(() => undefined);
+      await members.close();
+    },
+  };
+}
