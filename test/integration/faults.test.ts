@@ -90,6 +90,23 @@ async function row(fault: FaultSpec, reason: string, extra: { extraConfig?: stri
 describe('fault matrix (simulated slurmrestd)', { concurrency: 3 }, () => {
   it('connection refused / reset', () => row({ mode: 'refuse' }, 'connect', { checkReady: true }));
   it('accepts and never answers', () => row({ mode: 'hang' }, 'timeout'));
+
+  it('never more than one request in flight per endpoint, even when answers hang', async () => {
+    const { sim, exp } = await start();
+    try {
+      await waitFor('/ready', async () => (await httpGet(`${exp.url}/ready`)).status === 200);
+      const since = Date.now();
+      sim.faults.set({ mode: 'hang', paths: '/nodes$' });
+      await new Promise((r) => setTimeout(r, 5000));
+      const times = sim.requestLog.filter((e) => e.time >= since && e.path.endsWith('/nodes')).map((e) => e.time);
+      assert.ok(times.length >= 2, `${times.length} requests`);
+      // Each hung request is given up at its 700 ms timeout before the next one starts.
+      for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 700, `requests ${times[i]! - times[i - 1]!} ms apart`);
+    } finally {
+      sim.faults.clear();
+      await stopAll(sim, exp);
+    }
+  });
   it('answers a byte at a time', () => row({ mode: 'slow', intervalMs: 200 }, 'timeout'));
   it('HTTP 503', () => row({ mode: 'status', status: 503, body: 'Service Unavailable' }, 'http'));
   it('HTTP 401 that a fixed token cannot fix', () => row({ mode: 'status', status: 401, body: 'Authentication failure' }, 'auth'));
