@@ -64,6 +64,9 @@ try {
       rss_end_mb: mb(med(last.map((s) => s.rss))),
       heap_start_mb: mb(med(first.map((s) => s.heap))),
       heap_end_mb: mb(med(last.map((s) => s.heap))),
+      // The heap is a GC sawtooth: its floor (lowest sample) per third of the run is what shows a leak.
+      heap_floor_first_third_mb: mb(Math.min(...samples.slice(0, Math.ceil(samples.length / 3)).map((s) => s.heap))),
+      heap_floor_last_third_mb: mb(Math.min(...samples.slice(-Math.ceil(samples.length / 3)).map((s) => s.heap))),
       samples: samples.map((s) => ({ t: s.t, rss_mb: mb(s.rss), heap_mb: mb(s.heap), slurm_up: s.up })),
     };
     mkdirSync(`${ROOT}bench/out`, { recursive: true });
