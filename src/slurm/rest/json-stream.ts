@@ -71,15 +71,25 @@ const EXPECTED: Record<number, string> = {
 // How far the pretty-print fast path looks for an element's closing line before falling back to exact scanning.
 const FAST_WINDOW = 1 << 20;
 
-/** Picked keys by (length, first byte), so most member names are rejected without decoding them. */
-const pickIndexes = new WeakMap<ReadonlySet<string>, Set<number>>();
-function pickIndex(pick: ReadonlySet<string>): Set<number> {
+/** Picked keys by (length, first byte), as bytes, so member names are matched without decoding them. */
+const pickIndexes = new WeakMap<ReadonlySet<string>, Map<number, Buffer[]>>();
+function pickIndex(pick: ReadonlySet<string>): Map<number, Buffer[]> {
   let idx = pickIndexes.get(pick);
   if (idx === undefined) {
-    idx = new Set([...pick].map((k) => Buffer.byteLength(k) * 256 + Buffer.from(k)[0]!));
+    idx = new Map();
+    for (const k of pick) {
+      const b = Buffer.from(k, 'utf8');
+      const code = b.length * 256 + b[0]!;
+      idx.set(code, [...(idx.get(code) ?? []), b]);
+    }
     pickIndexes.set(pick, idx);
   }
   return idx;
+}
+
+function sameBytes(buf: Buffer, at: number, want: Buffer): boolean {
+  for (let i = 0; i < want.length; i++) if (buf[at + i] !== want[i]) return false;
+  return true;
 }
 
 /**
@@ -135,18 +145,15 @@ function pickMembers(buf: Buffer, start: number, end: number, pick: ReadonlySet<
         break;
       }
     }
-    const len = k - keyStart - 1;
-    if (idx.has(len * 256 + (buf[keyStart + 1] as number))) {
-      const key = buf.toString('latin1', keyStart + 1, k);
-      if (pick.has(key)) {
-        let e = next;
-        while (isWhitespace(buf[e - 1] as number)) e--;
-        if (next !== lastEnd) {
-          if (buf[e - 1] !== COMMA) return undefined;
-          e--;
-        }
-        parts.push(buf.toString('utf8', keyStart, e));
+    const candidates = idx.get((k - keyStart - 1) * 256 + (buf[keyStart + 1] as number));
+    if (candidates !== undefined && candidates.some((c) => sameBytes(buf, keyStart + 1, c))) {
+      let e = next;
+      while (isWhitespace(buf[e - 1] as number)) e--;
+      if (next !== lastEnd) {
+        if (buf[e - 1] !== COMMA) return undefined;
+        e--;
       }
+      parts.push(buf.toString('utf8', keyStart, e));
     }
     if (next === lastEnd) break;
     keyStart = next + 1 + m;
