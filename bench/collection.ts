@@ -4,13 +4,13 @@
 // 3. slurmrestd requests per minute with 1 and with 20 scrapers.
 // Options: BENCH_NODES, BENCH_JOBS, BENCH_WINDOW_S (requests-per-minute window, default 60),
 //          BENCH_LOAD_S (50-scraper phase, default 20).
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { Pool } from 'undici';
-import { BIN, ROOT, freePort, waitHttp, start, stop, percentile, peakRssMb, rssMb } from './lib.ts';
+import { BIN, ROOT, freePort, waitHttp, start, stop, percentile, peakRssMb, rssMb, saveResults } from './lib.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 10_000);
 const JOBS = Number(process.env.BENCH_JOBS ?? 100_000);
@@ -120,8 +120,4 @@ try {
 } finally {
   await stop(sim);
 }
-mkdirSync(`${ROOT}bench/out`, { recursive: true });
-const file = `${ROOT}bench/out/collection-${Date.now()}.json`;
-writeFileSync(file, JSON.stringify(results, null, 2));
-console.log(JSON.stringify(results, null, 2));
-console.error(`written to ${file}`);
+saveResults('collection', results);

@@ -2,14 +2,14 @@
 // mode against one simulator; kill -9 or SIGTERM the leader and time until another replica says it leads.
 // Backends: the Kubernetes Lease API fake (test/support/fake-kube-api.ts) and a real etcd 3.4.
 // Timings as in the tests: lease 3 s, renew deadline 2 s, retry period 500 ms.
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SlurmSimulator } from '../src/simulator/server.ts';
 import { spawnExporter, httpGet, type ExporterProcess } from '../test/support/exporter-process.ts';
 import { FakeKubeApi } from '../test/support/fake-kube-api.ts';
 import { startEtcd } from '../test/support/etcd.ts';
-import { ROOT, percentile } from './lib.ts';
+import { percentile, saveResults } from './lib.ts';
 
 const RUNS = Number(process.env.FAILOVER_RUNS ?? 20);
 const IDS = ['r1', 'r2', 'r3'];
@@ -85,6 +85,4 @@ try {
   await etcd.stop();
   await sim.stop();
 }
-mkdirSync(`${ROOT}bench/out`, { recursive: true });
-writeFileSync(`${ROOT}bench/out/failover-${Date.now()}.json`, JSON.stringify(results, null, 2));
-console.log(JSON.stringify(results, null, 2));
+saveResults('failover', results);

@@ -2,6 +2,7 @@
 import { createServer } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = `${ROOT}bin/slurm-exporter`;
@@ -77,4 +78,14 @@ export async function rssMb(pid: number): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Writes a run's results to bench/out/<name>-<time>.json and prints them (or the summary given). */
+export function saveResults(name: string, results: unknown, shown: unknown = results): string {
+  mkdirSync(`${ROOT}bench/out`, { recursive: true });
+  const file = `${ROOT}bench/out/${name}-${Date.now()}.json`;
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  console.log(JSON.stringify(shown, null, 2));
+  console.error(`written to ${file}`);
+  return file;
 }

@@ -1,11 +1,11 @@
 // Load (issue 3): 200 concurrent scrapers for 60 s against the exporter on the simulator at 10k nodes and
 // 100k jobs (v0.0.44): errors, p50/p99 latency, the exporter's RSS before and after.
 // Options: LOAD_SCRAPERS (200), LOAD_SECONDS (60), BENCH_NODES, BENCH_JOBS, LOAD_ENCODING (gzip).
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { BIN, ROOT, freePort, waitHttp, start, stop, percentile, peakRssMb, rssMb } from './lib.ts';
+import { BIN, freePort, waitHttp, start, stop, percentile, peakRssMb, rssMb, saveResults } from './lib.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 10_000);
 const JOBS = Number(process.env.BENCH_JOBS ?? 100_000);
@@ -70,7 +70,4 @@ try {
 } finally {
   await stop(sim);
 }
-mkdirSync(`${ROOT}bench/out`, { recursive: true });
-const file = `${ROOT}bench/out/load-${Date.now()}.json`;
-writeFileSync(file, JSON.stringify(results, null, 2));
-console.log(JSON.stringify(results, null, 2));
+saveResults('load', results);

@@ -2,10 +2,10 @@
 // SOAK_FLAP_S (30) seconds: refusing connections, then answering again. Samples the exporter's own
 // process_resident_memory_bytes and nodejs_heap_size_used_bytes every 10 s; prints start, end and growth.
 // Options: BENCH_NODES (2000), BENCH_JOBS (20000), SOAK_MINUTES, SOAK_FLAP_S, SOAK_INTERVAL (5s).
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, freePort, waitHttp, start, stop } from './lib.ts';
+import { BIN, freePort, waitHttp, start, stop, saveResults } from './lib.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 2000);
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -69,10 +69,8 @@ try {
       heap_floor_last_third_mb: mb(Math.min(...samples.slice(-Math.ceil(samples.length / 3)).map((s) => s.heap))),
       samples: samples.map((s) => ({ t: s.t, rss_mb: mb(s.rss), heap_mb: mb(s.heap), slurm_up: s.up })),
     };
-    mkdirSync(`${ROOT}bench/out`, { recursive: true });
-    writeFileSync(`${ROOT}bench/out/soak-${Date.now()}.json`, JSON.stringify(result, null, 2));
     const { samples: _s, ...summary } = result;
-    console.log(JSON.stringify({ ...summary, rss_growth_pct: +((100 * (result.rss_end_mb - result.rss_start_mb)) / result.rss_start_mb).toFixed(1), heap_growth_pct: +((100 * (result.heap_end_mb - result.heap_start_mb)) / result.heap_start_mb).toFixed(1) }, null, 2));
+    saveResults('soak', result, { ...summary, rss_growth_pct: +((100 * (result.rss_end_mb - result.rss_start_mb)) / result.rss_start_mb).toFixed(1), heap_growth_pct: +((100 * (result.heap_end_mb - result.heap_start_mb)) / result.heap_start_mb).toFixed(1) });
   } finally {
     await stop(exp);
   }
