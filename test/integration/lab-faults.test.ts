@@ -24,7 +24,7 @@ describe('faults in front of the real Slurm lab', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'lab-faults-'));
     const conf = path.join(dir, 'exporter.yaml');
     const groups = ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => `  ${g}: { interval: 1s, timeout: 800ms }`);
-    writeFileSync(conf, ['server:', '  stalenessLimit: 5s', 'collectors:', ...groups, ''].join('\n'));
+    writeFileSync(conf, ['server:', '  stalenessLimit: 5s', 'slurm:', '  maxResponseSize: 1MiB', 'collectors:', ...groups, ''].join('\n'));
     exp = await spawnExporter(['--slurm.url', url, '--config.file', conf], { env: { SLURM_JWT: lab.SLURM_JWT, SLURM_USER: lab.SLURM_USER } });
     await waitFor('/ready', async () => (await httpGet(`${exp.url}/ready`)).status === 200, 30_000);
   });
@@ -47,6 +47,10 @@ describe('faults in front of the real Slurm lab', () => {
     ['accepted, never answered', { mode: 'hang' }, 'timeout'],
     ['answer trickled a byte at a time', { mode: 'trickle', everyMs: 50 }, 'timeout'],
     ['slurmrestd gone while the answer streams', { mode: 'cut', afterBytes: 700 }, 'connect'],
+    ['HTTP 503 in between', { mode: 'respond', status: 503, body: 'Service Unavailable', contentType: 'text/plain' }, 'http'],
+    ['HTTP 401 in between', { mode: 'respond', status: 401, body: 'Authentication failure', contentType: 'text/plain' }, 'auth'],
+    ['malformed JSON', { mode: 'respond', status: 200, body: '{"meta": {}, "nodes": [{"name": "c1", "state": [' }, 'parse'],
+    ['an answer over slurm.maxResponseSize', { mode: 'respond', status: 200, body: `{"nodes": [${'{"name": "x"},'.repeat(100_000)}{}]}` }, 'too_large'],
   ];
   for (const [name, mode, reason] of rows) {
     it(name, async () => {

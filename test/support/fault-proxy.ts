@@ -3,7 +3,14 @@
 // (slurmrestd dying while an answer streams).
 import net from 'node:net';
 
-export type ProxyMode = { mode: 'pass' } | { mode: 'reset' } | { mode: 'hang' } | { mode: 'cut'; afterBytes: number } | { mode: 'trickle'; everyMs: number };
+export type ProxyMode =
+  | { mode: 'pass' }
+  | { mode: 'reset' }
+  | { mode: 'hang' }
+  | { mode: 'cut'; afterBytes: number }
+  | { mode: 'trickle'; everyMs: number }
+  /** Answer every request itself, as a broken slurmrestd or a proxy in between would. */
+  | { mode: 'respond'; status: number; body: string | Buffer; contentType?: string };
 
 export class FaultProxy {
   mode: ProxyMode = { mode: 'pass' };
@@ -46,6 +53,18 @@ export class FaultProxy {
       return;
     }
     if (m.mode === 'hang') return; // accepted, never answered
+    if (m.mode === 'respond') {
+      client.once('data', () => {
+        const body = Buffer.isBuffer(m.body) ? m.body : Buffer.from(m.body);
+        client.end(
+          Buffer.concat([
+            Buffer.from(`HTTP/1.1 ${m.status} Injected\r\nContent-Type: ${m.contentType ?? 'application/json'}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`),
+            body,
+          ]),
+        );
+      });
+      return;
+    }
     const up = net.connect(this.upstream.port, this.upstream.host);
     this.track(up);
     client.pipe(up);
