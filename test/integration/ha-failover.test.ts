@@ -167,7 +167,8 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
           const page = (await httpGet(`${r.exp.url}/metrics`)).text;
           return /^slurm_nodes\{/m.test(page) === owned[i]!.includes('nodes') && /^slurm_scheduler_/m.test(page) === owned[i]!.includes('scheduler');
         }, 5000);
-        assert.equal((await httpGet(`${r.exp.url}/ready`)).status, 200);
+        // Ready once every group it leads has had its first successful poll.
+        await waitFor(`${r.id} ready`, async () => (await httpGet(`${r.exp.url}/ready`)).status === 200, 5000);
       }
       assert.deepEqual(await Promise.all(rs.map(groupsOf)), owned, 'the spread is stable');
       const since = Date.now();
