@@ -1,5 +1,4 @@
 // Shared helpers for the benchmarks: ports, child processes, percentiles.
-import { createServer } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -7,17 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = `${ROOT}bin/slurm-exporter`;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../test/support/daemon.ts';
 
 export async function waitHttp(url: string, timeoutMs: number, okStatus = 200): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -1,10 +1,8 @@
 // A real Prometheus (Debian's package, installed by scripts/install-test-deps.sh) scraping local targets.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { waitFor } from './exporter-process.ts';
+import { freePort, startDaemon } from './daemon.ts';
 
 export interface PrometheusProcess {
   url: string;
@@ -14,19 +12,8 @@ export interface PrometheusProcess {
   output: string[];
 }
 
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-const BINARY = '/usr/bin/prometheus';
-
 /** Starts Prometheus scraping `targets` (host:port) every `scrapeInterval`. */
 export async function startPrometheus(opts: { targets: string[]; scrapeInterval?: string; metricsPath?: string }): Promise<PrometheusProcess> {
-  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run scripts/install-test-deps.sh (Debian package prometheus)`);
   const dir = mkdtempSync(path.join(tmpdir(), 'prometheus-'));
   const port = await freePort();
   const interval = opts.scrapeInterval ?? '1s';
@@ -44,28 +31,16 @@ export async function startPrometheus(opts: { targets: string[]; scrapeInterval?
       '',
     ].join('\n'),
   );
-  const proc: ChildProcess = spawn(
-    BINARY,
-    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const output: string[] = [];
-  proc.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
-  proc.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (proc.exitCode === null) {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor('Prometheus /-/ready', async () => (await fetch(`${url}/-/ready`)).ok, 30_000);
-  } catch (err) {
-    await stop();
-    throw new Error(`${(err as Error).message}\n${output.join('')}`);
-  }
+  const { output, stop } = await startDaemon({
+    binary: '/usr/bin/prometheus',
+    pkg: 'prometheus',
+    dir,
+    args: [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    what: 'Prometheus /-/ready',
+    ready: async () => (await fetch(`${url}/-/ready`)).ok,
+    timeoutMs: 30_000,
+  });
   return {
     url,
     output,

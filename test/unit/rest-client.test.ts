@@ -11,6 +11,7 @@ import { RestSource, parseSlurmUrl } from '../../src/slurm/rest/client.ts';
 import { SlurmAuth } from '../../src/slurm/rest/auth.ts';
 import { decodeJwtClaims, mintSlurmJwt } from '../../src/slurm/rest/jwt.ts';
 import { SlurmFetchError } from '../../src/slurm/source.ts';
+import { freePort } from '../support/daemon.ts';
 import type { ExporterConfig } from '../../src/config/types.ts';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -228,10 +229,7 @@ describe('RestSource', () => {
     });
 
     it('nothing listening is a connect error', async () => {
-      const srv = net.createServer();
-      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-      const port = (srv.address() as net.AddressInfo).port;
-      await new Promise((r) => srv.close(r));
+      const port = await freePort();
       const dead = new RestSource(slurmCfg({ url: `http://127.0.0.1:${port}` }), quiet, { userAgent: 't' });
       const e = await fetchError(dead.fetch('nodes', signal()));
       assert.equal(e.kind, 'connect');
