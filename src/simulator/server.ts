@@ -1,6 +1,7 @@
 // The simulated slurmrestd: serves every API version v0.0.38..v0.0.44 at once (like a real slurmrestd
 // with several data parsers), answers shaped from real captures, streamed with backpressure; plus
 // /sim/* control endpoints (request log, ground truth, faults, tick) for tests and benchmarks.
+import { mintSlurmJwt } from '../slurm/rest/jwt.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -87,13 +88,10 @@ export function verifyJwt(token: string, key: Buffer, nowSec = Date.now() / 1000
   return undefined;
 }
 
-/** Makes an HS256 JWT the way `scontrol token` does (claims iat, exp, sun), for tests and demos. */
+/** Makes an HS256 JWT the way `scontrol token` does, for tests and demos (the exporter's own signer; the
+ * simulator's check above is separate code, so it still proves what the exporter signs). */
 export function signJwt(user: string, key: Buffer, lifetimeSec = 3600, nowSec = Math.floor(Date.now() / 1000)): string {
-  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const h = enc({ alg: 'HS256', typ: 'JWT' });
-  const p = enc({ iat: nowSec, exp: nowSec + lifetimeSec, sun: user });
-  const s = createHmac('sha256', key).update(`${h}.${p}`).digest('base64url');
-  return `${h}.${p}.${s}`;
+  return mintSlurmJwt(user, key, lifetimeSec, nowSec);
 }
 
 export class SlurmSimulator {

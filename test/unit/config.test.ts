@@ -18,6 +18,7 @@ import {
 import { expandEnv } from '../../src/config/env.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../../src/config/units.ts';
 import type { ExporterConfig } from '../../src/config/types.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slurm-exporter-config-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -494,7 +495,7 @@ describe('source check', () => {
 });
 
 describe('redaction', () => {
-  const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdW4iOiJyb290IiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+  const jwt = fakeJwt({ sun: 'root', exp: 4102444800 }, 'signature-signature');
 
   test('check-config output has no token and loads back as the same configuration', async () => {
     const { cfg } = await load(SEED_PERFORMANCE + 'limits:\n  perNode: false\n', { SLURM_JWT: jwt, SLURM_REST_URL: 'https://ctl:6820', POD_NAME: 'p' });

@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger, jsonLineToLogfmt, onceLogger, type LogFormat, type LogLevel } from '../../src/log.ts';
 import { redactText } from '../../src/config/redact.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
 function capture(format: LogFormat, level: LogLevel = 'debug') {
   const lines: string[] = [];
@@ -9,7 +10,7 @@ function capture(format: LogFormat, level: LogLevel = 'debug') {
   return { log, lines };
 }
 
-const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdW4iOiJzbHVybSIsImV4cCI6NDEwMjQ0NDgwMH0.Zm9vYmFyYmF6LXNpZ25hdHVyZV8x';
+const JWT = fakeJwt({ sun: 'slurm', exp: 4102444800 }, 'foobarbaz-signature_1');
 
 describe('formats', () => {
   test('logfmt: ts, level, msg first, then fields; nested keys dotted; lists joined', () => {
