@@ -5,6 +5,8 @@ import { Poller } from '../src/poll/poller.ts';
 import { SnapshotStore } from '../src/poll/snapshot-store.ts';
 import { CollectorRunner } from '../src/poll/collector-runner.ts';
 import { LabelledCounter } from '../src/poll/counters.ts';
+import { AnomalyLog } from '../src/poll/anomalies.ts';
+import { COLLECTOR_GROUPS } from '../src/slurm/resources.ts';
 import { ALL_COLLECTORS } from '../src/collectors/registry.ts';
 import { renderFamilies } from '../src/exposition/writer.ts';
 import type { ExporterConfig } from '../src/config/types.ts';
@@ -32,20 +34,21 @@ const slurm: ExporterConfig['slurm'] = {
 };
 const quiet = { debug() {}, info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) };
 const groups = Object.fromEntries(
-  ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => [g, { enabled: true, intervalMs: 3_600_000, timeoutMs: 600_000, batchSize: undefined }]),
+  COLLECTOR_GROUPS.map((g) => [g, { enabled: true, intervalMs: 3_600_000, timeoutMs: 600_000 }]),
 );
 const source = new RestSource(slurm, quiet, { userAgent: 'slurm-exporter-bench' });
 const store = new SnapshotStore();
 const errors = new LabelledCounter();
+const anomalies = new AnomalyLog(quiet);
 const runner = new CollectorRunner(ALL_COLLECTORS, store, renderFamilies, {
   cluster: undefined,
-  limits: { perNode: true, maxReasonLength: 100 },
+  limits: { perNode: true, maxReasonLength: 100, perUser: true, perAccount: true, perQos: true, maxUsers: 200, maxAccounts: 200, jobs: false, maxJobs: 1000 },
   log: quiet,
-  anomalies: new LabelledCounter(),
+  anomalies,
   errors,
 });
 const kinds: ResourceKind[] = ['cluster', 'partitions', 'diag', 'nodes', 'jobs'];
-const poller = new Poller(source, store, kinds, groups, quiet);
+const poller = new Poller(source, store, kinds, groups, quiet, anomalies);
 
 const out: Record<string, unknown> = {};
 const cpu0 = process.cpuUsage();

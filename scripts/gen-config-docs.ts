@@ -169,11 +169,9 @@ collectors:
   nodes:
     interval: 60s
     timeout: 30s
-    batchSize: 100
   jobs:
     interval: 30s
     timeout: 25s
-    batchSize: 500
   partitions:
     interval: 120s
     timeout: 60s

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALL_COLLECTORS } from '../src/collectors/registry.ts';
 import { EXPORTER_METRICS } from '../src/collectors/exporter-metrics.ts';
+import type { Collector } from '../src/collectors/collector.ts';
 import type { MetricDesc } from '../src/exposition/types.ts';
 
 export const METRICS_DOC_PATH = fileURLToPath(new URL('../docs/metrics.md', import.meta.url));
@@ -17,13 +18,27 @@ function labels(d: MetricDesc): string {
   return d.labels.length ? d.labels.map((l) => '`' + l + '`').join(', ') : '(none)';
 }
 
+/** What a histogram row adds to its help: the series it writes and its bucket bounds. */
+function histogramText(d: MetricDesc): string {
+  if (d.type !== 'histogram') return '';
+  const bounds = [...(d.buckets ?? []).map(String), '+Inf'].join(', ');
+  return ` Series: \`${d.name}_bucket\` (label \`le\`, cumulative), \`${d.name}_sum\`, \`${d.name}_count\`. Buckets (le): ${bounds}.`;
+}
+
 function table(descs: readonly MetricDesc[]): string[] {
   const out = ['| metric | type | labels | help | source |', '|---|---|---|---|---|'];
   for (const d of descs) {
-    const help = d.note ? `${d.help} **Note:** ${d.note}` : d.help;
+    const base = d.help + histogramText(d);
+    const help = d.note ? `${base} **Note:** ${d.note}` : base;
     out.push(`| \`${d.name}\` | ${d.type} | ${labels(d)} | ${cell(help)} | ${cell(d.source)} |`);
   }
   return out;
+}
+
+/** The settings that switch a collector on: its group (on by default) and, for costly ones, a limit (off by default). */
+function runsWhen(c: Collector): string {
+  const group = `\`collectors.${c.group}.enabled\``;
+  return c.switch ? `${group} and \`limits.${c.switch}\`` : group;
 }
 
 export function renderMetricsDocs(): string {
@@ -35,7 +50,8 @@ export function renderMetricsDocs(): string {
     '',
     'Conventions: every Slurm series carries `cluster` as its first label (the configured name, else the name',
     'Slurm reports, else `default`). Units are base units (`_seconds`, `_bytes`, unix-seconds `_timestamp_seconds`);',
-    'only counters end in `_total`; `_info` gauges are always 1 and carry string facts as labels. States and flags',
+    'only counters end in `_total`; `_info` gauges are always 1 and carry string facts as labels. Histograms are',
+    'classic Prometheus histograms (`_bucket` with `le`, `_sum`, `_count`), usable with `histogram_quantile()`. States and flags',
     'are lower case exactly as Slurm names them, so a state a newer Slurm adds appears as a new label value (and',
     'counts in `slurm_exporter_anomalies_total`) instead of being dropped. Series of a family that has no data are',
     'not written; state and flag families always write the standard values, 0 included, so they do not vanish.',
@@ -45,11 +61,12 @@ export function renderMetricsDocs(): string {
     '',
     '## Collectors',
     '',
-    '| collector | reads | enabled by default | what |',
-    '|---|---|---|---|',
+    '| collector | group | reads | switched by | what |',
+    '|---|---|---|---|---|',
   ];
   for (const c of ALL_COLLECTORS) {
-    lines.push(`| [${c.name}](#collector-${c.name}) | ${c.needs.join(', ')} | ${c.defaultEnabled ? 'yes' : 'no'} | ${cell(c.description)} |`);
+    const by = c.switch ? `collectors.${c.group}.enabled and limits.${c.switch} (off by default)` : `collectors.${c.group}.enabled`;
+    lines.push(`| [${c.name}](#collector-${c.name}) | ${c.group} | ${c.needs.join(', ')} | ${by} | ${cell(c.description)} |`);
   }
   for (const c of ALL_COLLECTORS) {
     lines.push('', `## Collector: ${c.name}`, '', cell(c.description), '');

@@ -4,7 +4,6 @@ import { Command, CommanderError } from 'commander';
 import { addConfigOptions, resolveConfig, assertSourceConfigured, renderEffectiveConfig, ConfigError } from './config/load.ts';
 import { createLogger } from './log.ts';
 import { startExporter, type RunningExporter } from './main.ts';
-import { runSimulateCommand } from './simulator/server.ts';
 import { VERSION } from './version.ts';
 
 function fail(message: string): never {
@@ -104,6 +103,8 @@ export function buildProgram(): Command {
     .option('--tick <ms>', 'how often states change, in ms', (v) => parsePositive(v, '--tick'), 5000)
     .action(async (o: { listen: string; nodes: number; jobs: number; seed?: number; versions?: string; jwtKeyFile?: string; tick: number }) => {
       const log = createLogger({ level: 'info', format: 'logfmt' });
+      // Loaded only for this command: the exporter itself never imports the simulator.
+      const { runSimulateCommand } = await import('./simulator/server.ts');
       await runSimulateCommand(
         {
           listen: o.listen,

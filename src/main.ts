@@ -1,21 +1,27 @@
-// Wiring only: config → source → poller → collectors → exposition cache → HTTP. Signals in cli.ts.
+// Wiring only: config → source → poller → collectors → exposition cache → HTTP, in named steps that read top
+// to bottom. Signals live in cli.ts.
 import type { ExporterConfig } from './config/types.ts';
-import type { Logger } from './poll/poller.ts';
-import { Poller, GROUP_OF_KIND } from './poll/poller.ts';
+import type { Logger } from './logger.ts';
+import { Poller } from './poll/poller.ts';
 import { SnapshotStore } from './poll/snapshot-store.ts';
 import { CollectorRunner, type Format } from './poll/collector-runner.ts';
 import { LabelledCounter } from './poll/counters.ts';
+import { AnomalyLog } from './poll/anomalies.ts';
 import { ALL_COLLECTORS } from './collectors/registry.ts';
+import type { Collector } from './collectors/collector.ts';
 import { renderFamilies } from './exposition/writer.ts';
 import type { PreparedPiece } from './exposition/prepared.ts';
 import { createHttpServer, type HttpLogger } from './http/server.ts';
 import { RestSource } from './slurm/rest/client.ts';
 import type { SlurmSource } from './slurm/source.ts';
 import { GuardedSource } from './slurm/guarded-source.ts';
-import { SlurmSimulator } from './simulator/server.ts';
+import { COLLECTOR_GROUPS } from './slurm/resources.ts';
 import { selfMetricFamilies } from './self-metrics.ts';
 import { VERSION } from './version.ts';
-import { createHaCoordinator } from './ha/coordinator.ts';
+import { createHaCoordinator, type HaCoordinator } from './ha/coordinator.ts';
+
+/** The simulator, loaded only for --demo: the exporter proper never imports it. */
+type Simulator = { stop(): Promise<void> };
 
 export interface RunningExporter {
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:9341 */
@@ -24,7 +30,6 @@ export interface RunningExporter {
   runner: CollectorRunner;
   store: SnapshotStore;
   source: SlurmSource;
-  simulator: SlurmSimulator | undefined;
   stop(): Promise<void>;
   /**
    * Applies a new configuration without a restart (SIGHUP): web config (TLS certificates, users), log level,
@@ -34,51 +39,91 @@ export interface RunningExporter {
   reload(next: ExporterConfig): Promise<string[]>;
 }
 
-export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogger): Promise<RunningExporter> {
-  let simulator: SlurmSimulator | undefined;
-  let slurmCfg = cfg.slurm;
-  if (cfg.demo) {
-    simulator = new SlurmSimulator({ nodes: cfg.demoNodes, jobs: cfg.demoJobs, host: '127.0.0.1', port: 0, clusterName: 'demo' });
-    const { url } = await simulator.start();
-    slurmCfg = { ...cfg.slurm, url, token: undefined, tokenFile: undefined, jwtKeyFile: undefined, user: cfg.slurm.user ?? 'demo' };
-    log.info({ url, nodes: cfg.demoNodes, jobs: cfg.demoJobs }, 'demo: simulated Slurm cluster started');
-  }
+type Log = Logger & HttpLogger;
 
-  const makeSource = (sc: ExporterConfig['slurm']): SlurmSource =>
-    new GuardedSource(new RestSource(sc, log, { userAgent: `slurm-exporter/${VERSION} (${cfg.server.leaderElection.identity})` }), {
-      rateLimit: sc.rateLimit,
-      cache: sc.cache,
-    });
-  let source: SlurmSource = makeSource(slurmCfg);
-  let current = cfg;
-  const store = new SnapshotStore();
-  const scrapes = new LabelledCounter();
-  const enabled = ALL_COLLECTORS.filter((c) => cfg.collectors[c.name]?.enabled ?? c.defaultEnabled);
-  const errors = new LabelledCounter();
-  const anomalies = new LabelledCounter();
-  const runner = new CollectorRunner(enabled, store, renderFamilies, {
-    cluster: slurmCfg.cluster,
-    limits: cfg.limits,
-    log,
-    anomalies,
-    errors,
-  });
-  const poller = new Poller(source, store, runner.neededKinds(), cfg.collectors, log);
-  poller.seenAnomalies = runner.seenAnomalies;
-  let lastScrapeSeconds = 0;
-  const startedAt = Date.now();
-  // Sharded mode polls what the collectors of the groups it leads need (collector names are group names).
-  const kindsFor = (groups: readonly string[]) => [...new Set(enabled.filter((c) => groups.includes(c.name)).flatMap((c) => c.needs))];
-  const ha = createHaCoordinator(cfg, log, {
+/** Step 1: where Slurm data comes from; with --demo a simulated cluster in this process. */
+async function slurmSettings(cfg: ExporterConfig, log: Log): Promise<{ slurm: ExporterConfig['slurm']; simulator: Simulator | undefined }> {
+  if (!cfg.demo) return { slurm: cfg.slurm, simulator: undefined };
+  const { SlurmSimulator } = await import('./simulator/server.ts');
+  const simulator = new SlurmSimulator({ nodes: cfg.demoNodes, jobs: cfg.demoJobs, host: '127.0.0.1', port: 0, clusterName: 'demo' });
+  const { url } = await simulator.start();
+  log.info({ url, nodes: cfg.demoNodes, jobs: cfg.demoJobs }, 'demo: simulated Slurm cluster started');
+  return { slurm: { ...cfg.slurm, url, token: undefined, tokenFile: undefined, jwtKeyFile: undefined, user: cfg.slurm.user ?? 'demo' }, simulator };
+}
+
+/** Step 2: slurmrestd behind the rate limit and cache. */
+function makeSource(cfg: ExporterConfig, sc: ExporterConfig['slurm'], log: Log): GuardedSource {
+  const rest = new RestSource(sc, log, { userAgent: `slurm-exporter/${VERSION} (${cfg.server.leaderElection.identity})` });
+  return new GuardedSource(rest, { rateLimit: sc.rateLimit, cache: sc.cache });
+}
+
+/** Step 3: the collectors whose group is enabled and whose `limits` switch, if any, is on. */
+export function enabledCollectors(cfg: ExporterConfig): Collector[] {
+  return ALL_COLLECTORS.filter((c) => (cfg.collectors[c.group]?.enabled ?? true) && (c.switch === undefined || cfg.limits[c.switch]));
+}
+
+/** Step 5: leadership decides what this replica polls; sharded mode polls what its groups' collectors need. */
+function coordinate(cfg: ExporterConfig, log: Log, poller: Poller, enabled: readonly Collector[]): HaCoordinator {
+  const kindsFor = (groups: readonly string[]) => [...new Set(enabled.filter((c) => groups.includes(c.group)).flatMap((c) => c.needs))];
+  const all = kindsFor(COLLECTOR_GROUPS);
+  return createHaCoordinator(cfg, log, {
     activate: () => poller.activate(),
     deactivate: () => poller.deactivate(),
     only: (groups) => {
       const want = kindsFor(groups);
-      poller.deactivate(runner.neededKinds().filter((k) => !want.includes(k)));
+      poller.deactivate(all.filter((k) => !want.includes(k)));
       poller.activate(want);
     },
   });
+}
 
+/** /ready: every active group has fresh data; a group the cluster does not serve does not count. */
+function readiness(cfg: ExporterConfig, poller: Poller, ha: HaCoordinator): { ok: boolean; reason: string } {
+  const now = Date.now();
+  const standby = ha.readyProblem();
+  if (standby) return { ok: false, reason: standby };
+  const problems: string[] = [];
+  for (const s of poller.statuses()) {
+    if (!s.active || s.unsupported) continue;
+    if (s.lastSuccessAt === undefined) {
+      problems.push(`${s.group}: no successful collection yet${s.lastError ? ` (last error: ${s.lastError})` : ''}`);
+    } else if (now - s.lastSuccessAt > cfg.server.stalenessLimitMs) {
+      problems.push(`${s.group}: data is ${Math.round((now - s.lastSuccessAt) / 1000)} s old (limit ${cfg.server.stalenessLimitMs / 1000} s)`);
+    }
+  }
+  return problems.length ? { ok: false, reason: problems.join('; ') } : { ok: true, reason: 'ready' };
+}
+
+/** The first configuration differences that only a restart applies. */
+function restartOnlyChanges(next: ExporterConfig, current: ExporterConfig): string[] {
+  const out: string[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (next.server.listenAddress !== current.server.listenAddress) out.push('server.listenAddress');
+  if (next.server.telemetryPath !== current.server.telemetryPath) out.push('server.telemetryPath');
+  if (next.server.webConfigFile !== current.server.webConfigFile) out.push('server.webConfigFile');
+  if (!same(next.server.leaderElection, current.server.leaderElection)) out.push('server.leaderElection');
+  if (next.demo !== current.demo) out.push('demo');
+  const enabled = (c: ExporterConfig) => enabledCollectors(c).map((x) => x.name).join(',');
+  if (enabled(next) !== enabled(current)) out.push('collectors.<group>.enabled / limits.jobs');
+  return out;
+}
+
+export async function startExporter(cfg: ExporterConfig, log: Log): Promise<RunningExporter> {
+  const { slurm, simulator } = await slurmSettings(cfg, log);
+  let source = makeSource(cfg, slurm, log);
+  let current = cfg;
+  const store = new SnapshotStore();
+  const enabled = enabledCollectors(cfg);
+  const anomalies = new AnomalyLog(log);
+  anomalies.seed(COLLECTOR_GROUPS.filter((g) => cfg.collectors[g]?.enabled ?? true));
+  const errors = new LabelledCounter();
+  const runner = new CollectorRunner(enabled, store, renderFamilies, { cluster: slurm.cluster, limits: cfg.limits, log, anomalies, errors });
+  const poller = new Poller(source, store, runner.neededKinds(), cfg.collectors, log, anomalies);
+  const ha = coordinate(cfg, log, poller, enabled);
+
+  const scrapes = new LabelledCounter();
+  let lastScrapeSeconds = 0;
+  const startedAt = Date.now();
   const page = (format: Format): (string | PreparedPiece)[] => {
     // A standby serves only the exporter's own metrics: its Slurm data would be stale or absent.
     const pieces: (string | PreparedPiece)[] = ha.servesSlurm() ? runner.pieces(format, ha.servedGroups()) : [];
@@ -87,7 +132,8 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
       poller,
       runner,
       collectorErrors: errors,
-      collectorAnomalies: anomalies,
+      anomalies: anomalies.counter,
+      guard: source,
       scrapes,
       lastScrapeSeconds,
       isLeader: ha.servesSlurm(),
@@ -96,22 +142,6 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
     });
     pieces.push(renderFamilies(self, format));
     return pieces;
-  };
-
-  const ready = (): { ok: boolean; reason: string } => {
-    const now = Date.now();
-    const standby = ha.readyProblem();
-    if (standby) return { ok: false, reason: standby };
-    const problems: string[] = [];
-    for (const s of poller.statuses()) {
-      if (!s.active) continue;
-      if (s.lastSuccessAt === undefined) {
-        problems.push(`${s.group}: no successful collection yet${s.lastError ? ` (last error: ${s.lastError})` : ''}`);
-      } else if (now - s.lastSuccessAt > cfg.server.stalenessLimitMs) {
-        problems.push(`${s.group}: data is ${Math.round((now - s.lastSuccessAt) / 1000)} s old (limit ${cfg.server.stalenessLimitMs / 1000} s)`);
-      }
-    }
-    return problems.length ? { ok: false, reason: problems.join('; ') } : { ok: true, reason: 'ready' };
   };
 
   const http = await createHttpServer({
@@ -128,7 +158,7 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
     provider: {
       metrics: (format: Format) => page(format),
       health: () => ({ ok: true, detail: { status: 'ok', uptime_seconds: Math.round((Date.now() - startedAt) / 1000), source: source.describe() } }),
-      ready,
+      ready: () => readiness(cfg, poller, ha),
       leader: () => ha.leaderJson(),
       landing: () => ({
         title: 'Slurm Exporter',
@@ -148,7 +178,7 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
   const addr = http.address();
   const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`;
-  log.info({ address: `${addr.host}:${addr.port}`, url, source: source.describe(), collectors: enabled.map((c) => c.name), groups: Object.values(GROUP_OF_KIND) }, 'listening');
+  log.info({ address: `${addr.host}:${addr.port}`, url, source: source.describe(), collectors: enabled.map((c) => c.name) }, 'listening');
 
   return {
     url,
@@ -158,23 +188,14 @@ export async function startExporter(cfg: ExporterConfig, log: Logger & HttpLogge
     get source() {
       return source;
     },
-    simulator,
     async reload(next: ExporterConfig) {
-      const restartOnly: string[] = [];
-      const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-      if (next.server.listenAddress !== current.server.listenAddress) restartOnly.push('server.listenAddress');
-      if (next.server.telemetryPath !== current.server.telemetryPath) restartOnly.push('server.telemetryPath');
-      if (next.server.webConfigFile !== current.server.webConfigFile) restartOnly.push('server.webConfigFile');
-      if (!same(next.server.leaderElection, current.server.leaderElection)) restartOnly.push('server.leaderElection');
-      if (next.demo !== current.demo) restartOnly.push('demo');
-      const enabled = (c: ExporterConfig) => Object.entries(c.collectors).map(([k, v]) => `${k}:${v.enabled}`).join(',');
-      if (enabled(next) !== enabled(current)) restartOnly.push('collectors.<name>.enabled');
+      const restartOnly = restartOnlyChanges(next, current);
       // Validate the new web config before anything changes: a bad file refuses the whole reload.
       await http.reloadWebConfig();
       if ('level' in log) (log as { level: string }).level = next.log.level;
       poller.reconfigure(next.collectors);
-      if (!current.demo && !same(next.slurm, current.slurm)) {
-        const old = poller.replaceSource((source = makeSource(next.slurm)));
+      if (!current.demo && JSON.stringify(next.slurm) !== JSON.stringify(current.slurm)) {
+        const old = poller.replaceSource((source = makeSource(next, next.slurm, log)));
         void old.close().catch(() => undefined);
         log.info({ source: source.describe() }, 'reload: new Slurm source from the next poll');
       }

@@ -19,7 +19,9 @@ export interface SelfMetricsInput {
   poller: Poller;
   runner: CollectorRunner;
   collectorErrors: LabelledCounter;
-  collectorAnomalies: LabelledCounter;
+  anomalies: LabelledCounter;
+  /** The protections in front of Slurm: cache hits and ms waited for the rate limit. */
+  guard: { cacheHits: number; rateLimitedMs: number };
   scrapes: LabelledCounter;
   lastScrapeSeconds: number;
   isLeader: boolean;
@@ -51,10 +53,10 @@ export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
     fromCounter('slurm_exporter_api_errors_total', i.poller.stats.apiErrors),
     fromCounter('slurm_exporter_slurm_requests_total', i.poller.stats.requests),
     fromCounter('slurm_exporter_slurm_response_bytes_total', i.poller.stats.responseBytes),
-    {
-      desc: desc('slurm_exporter_anomalies_total'),
-      samples: mergeCounters(i.poller.stats.anomalies, i.collectorAnomalies),
-    },
+    fromCounter('slurm_exporter_anomalies_total', i.anomalies),
+    { desc: desc('slurm_exporter_slurm_cache_hits_total'), samples: [{ values: [], value: i.guard.cacheHits }] },
+    { desc: desc('slurm_exporter_slurm_rate_limited_seconds_total'), samples: [{ values: [], value: i.guard.rateLimitedMs / 1000 }] },
+    { desc: desc('slurm_exporter_collector_supported'), samples: per((s) => (s.unsupported ? 0 : 1)) },
     { desc: desc('slurm_exporter_collector_duration_seconds'), samples: per((s) => s.lastDurationSeconds) },
     { desc: desc('slurm_exporter_collector_success'), samples: per((s) => (s.lastSuccess === undefined ? undefined : s.lastSuccess ? 1 : 0)) },
     {
@@ -71,12 +73,6 @@ export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
   ];
   if (i.extra) families.push(...i.extra);
   return families;
-}
-
-function mergeCounters(a: LabelledCounter, b: LabelledCounter): Sample[] {
-  const sum = new Map<string, number>();
-  for (const c of [a, b]) for (const e of c.entries()) sum.set(e.labels[0] ?? '', (sum.get(e.labels[0] ?? '') ?? 0) + e.value);
-  return [...sum].map(([k, v]) => ({ values: [k], value: v }));
 }
 
 const START_SECONDS = Math.round((Date.now() - performance.now()) / 10) / 100;

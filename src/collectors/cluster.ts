@@ -37,7 +37,7 @@ const INFO: MetricDesc = {
 export const clusterCollector: Collector = {
   name: 'cluster',
   description: 'slurmctld reachability (ping) and the Slurm and API versions.',
-  defaultEnabled: true,
+  group: 'cluster',
   needs: ['cluster'],
   metrics: [UP, CONTROLLER_UP, CONTROLLER_LATENCY, INFO],
   collect(ctx: CollectContext): MetricFamily[] {

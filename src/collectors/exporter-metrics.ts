@@ -2,9 +2,13 @@
 // live here so the generated reference lists them with the Slurm ones. No `cluster` label: they describe
 // this process, not a Slurm cluster.
 import type { MetricDesc } from '../exposition/types.ts';
+import { COLLECTOR_GROUPS, RESOURCES, RESOURCE_KINDS } from '../slurm/resources.ts';
+import { FETCH_ERROR_KINDS } from '../slurm/source.ts';
 
 const SELF = 'exporter';
-const GROUP = 'Collector group (cluster, nodes, jobs, partitions, scheduler): the unit that has its own poll interval.';
+const GROUP = `Collector group (${COLLECTOR_GROUPS.join(', ')}): the unit that has its own poll interval.`;
+const ENDPOINTS = RESOURCE_KINDS.map((k) => RESOURCES[k].endpoint).join(', ');
+const REASONS = FETCH_ERROR_KINDS.filter((k) => k !== 'unsupported').join(', ');
 
 export const EXPORTER_METRICS: Record<string, MetricDesc> = {
   buildInfo: {
@@ -32,14 +36,14 @@ export const EXPORTER_METRICS: Record<string, MetricDesc> = {
   errors: {
     name: 'slurm_exporter_errors_total',
     type: 'counter',
-    help: `Failures, by collector group and kind: why a poll failed (connect, timeout, auth, http, parse, too_large, slurm, version) or collect (a collector failed on the data and kept its previous output). ${GROUP}`,
+    help: `Failures, by collector group and kind: why a poll failed (${REASONS}) or collect (a collector failed on the data and kept its previous output). Every combination is exported from the start, at 0. ${GROUP}`,
     labels: ['collector', 'kind'],
     source: SELF,
   },
   apiErrors: {
     name: 'slurm_exporter_api_errors_total',
     type: 'counter',
-    help: 'Failed requests to Slurm, by resource (ping, nodes, jobs, partitions, diag) and reason (connect, timeout, auth, http, parse, too_large, slurm, version, aborted).',
+    help: `Failed requests to Slurm, by resource (${ENDPOINTS}) and reason (${REASONS}). Every combination of a polled resource is exported from the start, at 0.`,
     labels: ['endpoint', 'reason'],
     source: SELF,
   },
@@ -60,8 +64,29 @@ export const EXPORTER_METRICS: Record<string, MetricDesc> = {
   anomalies: {
     name: 'slurm_exporter_anomalies_total',
     type: 'counter',
-    help: `Values from Slurm the exporter did not recognize (a new node or job state, an unknown field), by collector group. They are passed through as label values and logged once each; a rise after a Slurm upgrade is worth a look. ${GROUP}`,
+    help: `Distinct values from Slurm the exporter did not recognize (a new node or job state, an unknown field), by collector group: each is counted and logged once for the life of the process and passed through as a label value. A rise after a Slurm upgrade is worth a look. ${GROUP}`,
     labels: ['collector'],
+    source: SELF,
+  },
+  collectorSupported: {
+    name: 'slurm_exporter_collector_supported',
+    type: 'gauge',
+    help: `Whether this cluster serves what the collector group reads (1), or not (0: the API version is too old, e.g. fairshare before Slurm 23.02, or slurmdbd is not configured). An unsupported group reports no Slurm series, counts no error and does not fail /ready; it is asked again every interval. ${GROUP}`,
+    labels: ['collector'],
+    source: SELF,
+  },
+  cacheHits: {
+    name: 'slurm_exporter_slurm_cache_hits_total',
+    type: 'counter',
+    help: 'Polls answered from the exporter\'s own cache (slurm.cache) instead of a request to Slurm.',
+    labels: [],
+    source: SELF,
+  },
+  rateLimited: {
+    name: 'slurm_exporter_slurm_rate_limited_seconds_total',
+    type: 'counter',
+    help: 'Time polls spent waiting for the request rate limit (slurm.rateLimit) before asking Slurm, seconds.',
+    labels: [],
     source: SELF,
   },
   collectorDuration: {

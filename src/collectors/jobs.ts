@@ -3,7 +3,7 @@
 import type { Collector, CollectContext } from './collector.ts';
 import type { MetricDesc, MetricFamily, Sample } from '../exposition/types.ts';
 import type { SlurmJob } from '../slurm/model.ts';
-import { Acc, JOB_BASE_STATES, JOB_FLAGS_COMMON, JOB_FLAGS_KNOWN, topN } from './labels.ts';
+import { Acc, JOB_BASE_STATES, JOB_FLAGS_COMMON, topN } from './labels.ts';
 
 /** Distinct pending reasons kept as label values; the rest are counted under reason="other". */
 export const MAX_PENDING_REASONS = 100;
@@ -181,15 +181,11 @@ export function arrayTaskCount(expr: string): number | undefined {
   return n;
 }
 
-const KNOWN_STATES = new Set(JOB_BASE_STATES);
-
-/** Context as the runner may extend it with the snapshot time; ages fall back to the wall clock. */
-type MaybeTimed = CollectContext & { now?: number };
 
 export const jobsCollector: Collector = {
   name: 'jobs',
   description: 'Job counts by state, flag and pending reason; resources of running and pending jobs; pending wait times; cluster-wide and per partition.',
-  defaultEnabled: true,
+  group: 'jobs',
   needs: ['jobs'],
   metrics: [
     JOBS, WITH_FLAG, PENDING, P_PENDING, ARRAY_TASKS, CPUS, MEM, GPUS, P_CPUS, P_MEM, P_GPUS, PEND_CPUS, PEND_GPUS,
@@ -199,7 +195,7 @@ export const jobsCollector: Collector = {
     const jobs = ctx.data.jobs;
     if (!jobs) return [];
     const c = ctx.cluster;
-    const now = (ctx as MaybeTimed).now ?? Date.now() / 1000;
+    const now = ctx.now;
     const seen = new Set<string>();
     const report = (what: string): void => {
       if (seen.has(what)) return;
@@ -225,12 +221,8 @@ export const jobsCollector: Collector = {
     const allParts = new Set<string>();
 
     for (const j of jobs) {
-      if (!KNOWN_STATES.has(j.state)) report(`job state "${j.state}"`);
       states.add([c, j.state]);
-      for (const f of new Set(j.stateFlags)) {
-        if (!JOB_FLAGS_KNOWN.has(f)) report(`job state flag "${f}"`);
-        flags.add([c, f]);
-      }
+      for (const f of new Set(j.stateFlags)) flags.add([c, f]);
       const parts = [...new Set(j.partitions)];
       for (const p of parts) allParts.add(p);
       if (j.state === 'running') {

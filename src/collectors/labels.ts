@@ -3,6 +3,8 @@
 import type { MetricDesc, MetricFamily, Sample } from '../exposition/types.ts';
 import type { GresCount } from '../slurm/model.ts';
 
+export { JOB_BASE_STATES, JOB_FLAGS_KNOWN, JOB_TERMINAL_STATES, NODE_BASE_STATES, NODE_FLAGS_KNOWN, PARTITION_STATES } from '../slurm/states.ts';
+
 /**
  * Sums values per label tuple, keeping first-seen order, so zero series seeded first come out first and
  * the output is stable between renders.
@@ -46,38 +48,14 @@ export class Acc {
   }
 }
 
-/** Base node states Slurm defines (node_state_t); each always gets a series so none vanishes at zero. */
-export const NODE_BASE_STATES: readonly string[] = ['idle', 'mixed', 'allocated', 'down', 'error', 'future', 'unknown'];
-
-/** Node state flags Slurm (up to 25.11) can set. Others pass through but are reported as anomalies. */
-export const NODE_FLAGS_KNOWN: ReadonlySet<string> = new Set([
-  'blocked', 'cloud', 'completing', 'drain', 'dynamic_future', 'dynamic_norm', 'external', 'fail', 'invalid',
-  'invalid_reg', 'maintenance', 'not_responding', 'planned', 'power_down', 'power_drain', 'power_up',
-  'powered_down', 'powering_down', 'powering_up', 'reboot_canceled', 'reboot_issued', 'reboot_requested',
-  'reserved', 'resume', 'undrain',
-]);
-
 /** Node flags that always get a series (0 when no node has them). */
 export const NODE_FLAGS_COMMON: readonly string[] = [
   'drain', 'not_responding', 'maintenance', 'reserved', 'planned', 'powered_down', 'powering_up',
   'powering_down', 'completing', 'fail', 'reboot_requested',
 ];
 
-/** Job base states (job_states enum); `out_of_memory` is Slurm's JOB_OOM. */
-export const JOB_BASE_STATES: readonly string[] = [
-  'pending', 'running', 'suspended', 'completed', 'cancelled', 'failed', 'timeout', 'node_fail', 'preempted',
-  'boot_fail', 'deadline', 'out_of_memory',
-];
-
-export const JOB_FLAGS_KNOWN: ReadonlySet<string> = new Set([
-  'completing', 'configuring', 'requeued', 'requeue_fed', 'requeue_hold', 'resizing', 'special_exit', 'stage_out',
-  'stopped', 'signaling', 'update_db', 'revoked', 'launch_failed', 'resv_del_hold', 'power_up_node',
-  'reconfig_fail', 'expediting',
-]);
-
 export const JOB_FLAGS_COMMON: readonly string[] = ['completing', 'configuring', 'requeued'];
 
-export const PARTITION_STATES: readonly string[] = ['up', 'down', 'drain', 'inactive'];
 
 /** The label value anything folded away by a cardinality bound is counted under. */
 export const OTHER = 'other';

@@ -2,7 +2,7 @@
 import type { Collector, CollectContext } from './collector.ts';
 import type { MetricDesc, MetricFamily, Sample } from '../exposition/types.ts';
 import type { SlurmNode } from '../slurm/model.ts';
-import { Acc, NODE_BASE_STATES, NODE_FLAGS_COMMON, NODE_FLAGS_KNOWN, cut, gresOfType, joinSorted } from './labels.ts';
+import { Acc, NODE_BASE_STATES, NODE_FLAGS_COMMON, cut, gresOfType, joinSorted } from './labels.ts';
 
 const SRC_STATE = 'nodes: nodes[].state (v0.0.39+: array, base state first; v0.0.38: state + state_flags)';
 
@@ -225,29 +225,10 @@ export function canTakeJobs(n: SlurmNode): boolean {
   return !UNAVAILABLE_STATES.has(n.state) && !UNAVAILABLE_FLAGS.some((f) => n.flags.includes(f));
 }
 
-const KNOWN_BASE = new Set(NODE_BASE_STATES);
-
-/** Report states and flags this exporter was not written for, once per value per render. */
-export function checkNodeStates(nodes: readonly SlurmNode[], anomaly: (what: string) => void): void {
-  const seen = new Set<string>();
-  for (const n of nodes) {
-    if (!KNOWN_BASE.has(n.state) && !seen.has('s:' + n.state)) {
-      seen.add('s:' + n.state);
-      anomaly(`node state "${n.state}"`);
-    }
-    for (const f of n.flags) {
-      if (!NODE_FLAGS_KNOWN.has(f) && !seen.has('f:' + f)) {
-        seen.add('f:' + f);
-        anomaly(`node state flag "${f}"`);
-      }
-    }
-  }
-}
-
 export const nodesCollector: Collector = {
   name: 'nodes',
   description: 'Node counts by state and flag, CPU/memory/GPU/GRES totals; per-node state, resources and reasons when limits.perNode is on.',
-  defaultEnabled: true,
+  group: 'nodes',
   needs: ['nodes'],
   metrics: [
     NODES, WITH_FLAG, DRAINED, DRAINING, CPUS, CPUS_ALLOC, CPUS_IDLE, CPUS_UNAVAILABLE, MEM, MEM_ALLOC, GPUS, GPUS_ALLOC,
@@ -258,7 +239,6 @@ export const nodesCollector: Collector = {
     const nodes = ctx.data.nodes;
     if (!nodes) return [];
     const c = ctx.cluster;
-    checkNodeStates(nodes, (w) => ctx.anomaly(w));
 
     const byState = new Acc();
     for (const s of NODE_BASE_STATES) byState.seed([c, s]);

@@ -3,14 +3,14 @@
 import type { Collector, CollectContext } from './collector.ts';
 import type { MetricDesc, MetricFamily } from '../exposition/types.ts';
 import type { SlurmNode } from '../slurm/model.ts';
-import { Acc, JOB_BASE_STATES, NODE_BASE_STATES, PARTITION_STATES, gresOfType } from './labels.ts';
+import { Acc, JOB_BASE_STATES, NODE_BASE_STATES, gresOfType } from './labels.ts';
 
 const OVERLAP = 'A node in several partitions is counted in each, so partition figures do not add up to cluster figures.';
 
 const P_INFO: MetricDesc = {
   name: 'slurm_partition_state_info',
   type: 'gauge',
-  help: 'Always 1, one series per partition: its state (up, down, drain, inactive, lower case) and whether it is the default partition ("true"/"false").',
+  help: 'Always 1, one series per partition: its state (up, down, drain, inactive, lower case) and whether it is the default partition ("true", "false", or "unknown" where slurmrestd does not say: API v0.0.40 and later report no partition flags).',
   labels: ['cluster', 'partition', 'state', 'default'],
   source: 'partitions: partitions[].partition.state, .flags DEFAULT (v0.0.38: state, flags)',
 };
@@ -92,12 +92,11 @@ const P_MAX_TIME: MetricDesc = {
   source: 'partitions: partitions[].maximums.time (minutes, converted)',
 };
 
-const KNOWN_PARTITION_STATES = new Set(PARTITION_STATES);
 
 export const partitionsCollector: Collector = {
   name: 'partitions',
   description: 'Per-partition node states, CPUs, memory, GPUs and job counts (nodes and jobs in several partitions count in each).',
-  defaultEnabled: true,
+  group: 'partitions',
   needs: ['partitions', 'nodes', 'jobs'],
   metrics: [P_INFO, P_CONFIGURED, P_NODES, P_NODES_FLAG, P_CPUS, P_CPUS_ALLOC, P_MEM, P_MEM_ALLOC, P_GPUS, P_GPUS_ALLOC, P_JOBS, P_MAX_TIME],
   collect(ctx: CollectContext): MetricFamily[] {
@@ -122,8 +121,7 @@ export const partitionsCollector: Collector = {
 
     for (const p of partitions) {
       const v = [c, p.name];
-      if (!KNOWN_PARTITION_STATES.has(p.state)) ctx.anomaly(`partition state "${p.state}"`);
-      info.samples.push({ values: [c, p.name, p.state, String(p.isDefault)], value: 1 });
+      info.samples.push({ values: [c, p.name, p.state, p.isDefault === undefined ? 'unknown' : String(p.isDefault)], value: 1 });
       const members = [...new Set(p.nodes)];
       configured.samples.push({ values: v, value: Math.max(members.length, p.totalNodes) });
       if (p.maxTimeSeconds !== undefined) maxTime.samples.push({ values: v, value: p.maxTimeSeconds });

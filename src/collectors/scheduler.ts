@@ -103,7 +103,7 @@ const RPC_USERS_FOLDED: MetricDesc = {
 export const schedulerCollector: Collector = {
   name: 'scheduler',
   description: 'slurmctld scheduler, backfill, agent and RPC statistics from /diag (sdiag).',
-  defaultEnabled: true,
+  group: 'scheduler',
   needs: ['diag'],
   metrics: [...SCALARS.map((s) => s.desc), RPC_CALLS, RPC_TIME, RPC_USER_CALLS, RPC_USER_TIME, RPC_USERS_FOLDED],
   collect(ctx: CollectContext): MetricFamily[] {

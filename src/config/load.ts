@@ -77,7 +77,22 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv, where: str
     const hint = k === 'resources' ? 'CPU/memory requests and limits belong in the pod spec or the Helm values' : `known keys: ${TOP_LEVEL_KEYS.join(', ')}`;
     warnings.push(`${where}: ignoring unknown top-level key "${k}" (${hint})`);
   }
+  warnings.push(...dropBatchSize(data, where));
   return { data, warnings };
+}
+
+// `collectors.<group>.batchSize` appears in widely copied example configurations, but slurmrestd has no paging:
+// every answer comes whole. It is dropped with a warning instead of refused, and never promised to do anything.
+function dropBatchSize(data: Record<string, unknown>, where: string): string[] {
+  const out: string[] = [];
+  const collectors = data.collectors;
+  if (!isPlainObject(collectors)) return out;
+  for (const [group, gc] of Object.entries(collectors)) {
+    if (!isPlainObject(gc) || !('batchSize' in gc)) continue;
+    delete gc.batchSize;
+    out.push(`${where}: ignoring collectors.${group}.batchSize: slurmrestd has no paging and sends each answer whole, so it has no effect; remove it`);
+  }
+  return out;
 }
 
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Promise<LoadedFile> {

@@ -5,17 +5,9 @@ import * as z from 'zod';
 import type { CollectorGroupConfig, ExporterConfig } from './types.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from './units.ts';
 
-export const COLLECTOR_GROUPS = ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'] as const;
-export type CollectorGroup = (typeof COLLECTOR_GROUPS)[number];
+import { COLLECTOR_GROUPS, GROUP_DEFAULTS, type CollectorGroup } from '../slurm/resources.ts';
 
-/** The seed's staggered intervals ("Performance Tuning Configuration"); scheduler as cluster. */
-export const GROUP_DEFAULTS: Record<CollectorGroup, { interval: string; timeout: string; what: string }> = {
-  cluster: { interval: '30s', timeout: '20s', what: 'cluster-wide figures (ping, cluster name, licenses)' },
-  nodes: { interval: '60s', timeout: '30s', what: 'node states, CPUs, memory, GRES' },
-  jobs: { interval: '30s', timeout: '25s', what: 'the job queue: states, per-partition, per-user/account, wait times' },
-  partitions: { interval: '120s', timeout: '60s', what: 'partition states and limits' },
-  scheduler: { interval: '30s', timeout: '20s', what: 'slurmctld scheduler statistics (sdiag)' },
-};
+export { COLLECTOR_GROUPS, GROUP_DEFAULTS, type CollectorGroup };
 
 const MIN_STALENESS_MS = 5 * 60_000;
 
@@ -161,12 +153,6 @@ function groupSchema(group: CollectorGroup) {
       enabled: doc(boolField().prefault(true), 'boolean', `Collect ${d.what}.`),
       interval: doc(durationField({ positive: true }).prefault(d.interval), durationType, `How often the ${group} data is fetched from Slurm (once for all scrapers).`),
       timeout: doc(durationField({ positive: true }).prefault(d.timeout), durationType, `Give up a ${group} fetch after this; must be shorter than interval.`),
-      batchSize: doc(
-        intField(1).optional(),
-        'integer',
-        'Accepted for the seed\'s shape; slurmrestd has no paging, so it only caps work per render step.',
-        { defaultText: 'unset' },
-      ),
     })
     .prefault({});
 }
@@ -270,7 +256,14 @@ export function buildConfigSchema(ctx: SchemaContext) {
   const limits = z
     .strictObject({
       perNode: doc(boolField().prefault(true), 'boolean', 'Per-node series (state, CPUs, memory, GRES, reason); turn off on very large clusters.'),
-      maxReasonLength: doc(intField(1).prefault(100), 'integer', 'Longest node/job reason text kept in a label; longer ones are cut.'),
+      maxReasonLength: doc(intField(0).prefault(100), 'integer', 'Longest node/job reason text kept in a label; longer ones are cut. 0 leaves the reason label empty.'),
+      perUser: doc(boolField().prefault(true), 'boolean', 'Job figures (running and pending jobs, CPUs, memory, GPUs) per user.'),
+      perAccount: doc(boolField().prefault(true), 'boolean', 'Job figures per account.'),
+      perQos: doc(boolField().prefault(true), 'boolean', 'Job figures per QOS.'),
+      maxUsers: doc(intField(1).prefault(200), 'integer', 'Users kept as label values (the largest by allocated CPUs, then pending CPUs); the rest are summed under user="other".'),
+      maxAccounts: doc(intField(1).prefault(200), 'integer', 'Accounts kept as label values; the rest are summed under account="other".'),
+      jobs: doc(boolField().prefault(false), 'boolean', 'Series per job id (user, account, partition, state, CPUs, memory, GPUs). Costly: several series per job; keep maxJobs small.'),
+      maxJobs: doc(intField(1).prefault(1000), 'integer', 'Jobs given their own series when limits.jobs is on (running first, then by allocated CPUs); the rest are counted as folded.'),
     })
     .prefault({});
 
@@ -338,7 +331,7 @@ export function buildConfigSchema(ctx: SchemaContext) {
       const collectorsOut: Record<string, CollectorGroupConfig> = {};
       for (const g of COLLECTOR_GROUPS) {
         const gc = c.collectors[g];
-        collectorsOut[g] = { enabled: gc.enabled, intervalMs: gc.interval, timeoutMs: gc.timeout, batchSize: gc.batchSize };
+        collectorsOut[g] = { enabled: gc.enabled, intervalMs: gc.interval, timeoutMs: gc.timeout };
       }
       const nonEmpty = (v: string | undefined) => (v !== undefined && v !== '' ? v : undefined);
       return {
@@ -451,7 +444,7 @@ export function toFileShape(cfg: ExporterConfig): Record<string, unknown> {
       tls: prune({ caFile: cfg.slurm.tls.caFile, insecureSkipVerify: cfg.slurm.tls.insecureSkipVerify }),
     }),
     collectors: Object.fromEntries(
-      Object.entries(cfg.collectors).map(([g, gc]) => [g, prune({ enabled: gc.enabled, interval: d(gc.intervalMs), timeout: d(gc.timeoutMs), batchSize: gc.batchSize })]),
+      Object.entries(cfg.collectors).map(([g, gc]) => [g, prune({ enabled: gc.enabled, interval: d(gc.intervalMs), timeout: d(gc.timeoutMs) })]),
     ),
     limits: { ...cfg.limits },
     log: { ...cfg.log },

@@ -5,8 +5,25 @@ export interface CollectorGroupConfig {
   enabled: boolean;
   intervalMs: number;
   timeoutMs: number;
-  /** Accepted for the seed's shape; slurmrestd has no paging, so it only caps work per render step. */
-  batchSize: number | undefined;
+}
+
+/** Bounds on labels that can explode cardinality (user, account, job id, reason text, node). */
+export interface CardinalityLimits {
+  /** Per-node series (cpus, memory, gres, state, reason) on or off. */
+  perNode: boolean;
+  /** Longest reason text kept in a label; longer ones are cut. 0 leaves the reason label empty. */
+  maxReasonLength: number;
+  /** Per-user, per-account and per-QOS job breakdowns on or off. */
+  perUser: boolean;
+  perAccount: boolean;
+  perQos: boolean;
+  /** Users (accounts) kept as label values, the largest by allocated CPUs; the rest are summed under "other". */
+  maxUsers: number;
+  maxAccounts: number;
+  /** Opt-in series per job id (costly: one series set per job). */
+  jobs: boolean;
+  /** Jobs kept when `jobs` is on; the rest are counted as folded. */
+  maxJobs: number;
 }
 
 export type ElectionBackend = 'none' | 'kubernetes' | 'etcd';
@@ -60,7 +77,7 @@ export interface ExporterConfig {
   };
   /** Keyed by collector group: cluster, nodes, jobs, partitions, scheduler. */
   collectors: Record<string, CollectorGroupConfig>;
-  limits: { perNode: boolean; maxReasonLength: number };
+  limits: CardinalityLimits;
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'logfmt' | 'json' };
   /** Run against an in-process simulated cluster. */
   demo: boolean;

@@ -5,51 +5,14 @@
 // The backends (Kubernetes Lease, etcd) live in their own files; this file only turns leadership into
 // poller activation and into what /ready, /leader and the metrics say.
 import type { ExporterConfig } from '../config/types.ts';
-import type { MetricFamily } from '../exposition/types.ts';
-import { type LeaseBackend, LeaderElector, type Logger } from './elector.ts';
-import { EtcdLeaseBackend } from './etcd-lease.ts';
-import { KubeLeaseBackend, inClusterConnection, kubeconfigConnection } from './kube-lease.ts';
-import { EXPORTER_METRICS } from '../collectors/exporter-metrics.ts';
+import { LeaderElector, type Logger } from './elector.ts';
+import { makeLeaseFactory } from './backends.ts';
 import { createSharded } from './sharded.ts';
+import { type HaCoordinator, type LeaseFactory, type PollControl, one } from './types.ts';
 
-export interface PollControl {
-  activate(): void;
-  deactivate(): void;
-  /** Sharded mode: poll exactly what these collector groups need. */
-  only(groups: readonly string[]): void;
-}
+export type { HaCoordinator, PollControl };
 
-export interface HaCoordinator {
-  readonly mode: string;
-  /** Whether this replica polls Slurm and serves Slurm metrics now. */
-  servesSlurm(): boolean;
-  /** The collector groups whose metrics this replica serves; undefined means all. */
-  servedGroups(): ReadonlySet<string> | undefined;
-  /** Why /ready must answer 503 because of leadership, or undefined. */
-  readyProblem(): string | undefined;
-  leaderJson(): Record<string, unknown>;
-  /** slurm_exporter_leader_* families beyond slurm_exporter_leader and _changes_total. */
-  families(): MetricFamily[];
-  leaderChanges(): number;
-  start(): void;
-  /** Stops leading and releases the lease (SIGTERM: the next replica takes over within a retry period). */
-  stop(): Promise<void>;
-}
-
-export function makeBackend(le: ExporterConfig['server']['leaderElection'], env: NodeJS.ProcessEnv = process.env): LeaseBackend {
-  if (le.backend === 'etcd') {
-    return new EtcdLeaseBackend({ endpoints: le.etcdEndpoints, name: `${le.namespace}/${le.leaseName}`, identity: le.identity, leaseDurationMs: le.leaseDurationMs });
-  }
-  const conn = le.kubeconfig ? kubeconfigConnection(le.kubeconfig) : inClusterConnection(env);
-  if (!conn) {
-    throw new Error(
-      'server.leaderElection.backend kubernetes: no Kubernetes API found: not in a pod (KUBERNETES_SERVICE_HOST is unset) and no server.leaderElection.kubeconfig',
-    );
-  }
-  return new KubeLeaseBackend(conn, { namespace: le.namespace, name: le.leaseName, identity: le.identity, leaseDurationMs: le.leaseDurationMs });
-}
-
-export function createHaCoordinator(cfg: ExporterConfig, log: Logger, poll: PollControl, backendFactory = makeBackend): HaCoordinator {
+export function createHaCoordinator(cfg: ExporterConfig, log: Logger, poll: PollControl, factory?: LeaseFactory): HaCoordinator {
   const le = cfg.server.leaderElection;
   const mode = le.enabled ? le.mode : le.mode === 'active-active' ? 'active-active' : 'single';
   if (!le.enabled || mode === 'active-active' || mode === 'single') {
@@ -65,8 +28,9 @@ export function createHaCoordinator(cfg: ExporterConfig, log: Logger, poll: Poll
       stop: async () => undefined,
     };
   }
-  if (mode === 'sharded') return createSharded(cfg, log, poll, backendFactory);
-  const backend = backendFactory(le);
+  const leases = factory ?? makeLeaseFactory(le);
+  if (mode === 'sharded') return createSharded(cfg, log, poll, leases);
+  const backend = leases.lease(le);
   const elector = new LeaderElector(
     backend,
     le.identity,
@@ -108,10 +72,4 @@ export function createHaCoordinator(cfg: ExporterConfig, log: Logger, poll: Poll
     start: () => elector.start(),
     stop: () => elector.stop(),
   };
-}
-
-export function one(name: string, value: number): MetricFamily {
-  const desc = Object.values(EXPORTER_METRICS).find((d) => d.name === name);
-  if (!desc) throw new Error(`${name} is not declared`);
-  return { desc, samples: [{ values: [], value }] };
 }

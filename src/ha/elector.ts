@@ -3,7 +3,7 @@
 // on its own, and renewDeadline < leaseDuration, so it stops working before anyone else may take the lease:
 // two replicas never lead at once, even when the backend is unreachable.
 
-import type { Logger } from '../poll/poller.ts';
+import type { Logger } from '../logger.ts';
 
 export type { Logger };
 

@@ -1,80 +1,54 @@
-// Sharded mode: each collector group (cluster, nodes, jobs, partitions, scheduler) has its own lease
-// (`<leaseName>-<group>`), and the replicas share the groups. Every replica also keeps a membership lease, so
-// each knows how many replicas are alive and takes its fair share, ceil(groups / replicas): it campaigns for
-// free groups while it has fewer, and hands the excess back when replicas join. When a replica dies, its
-// groups' leases expire and the survivors, whose share has grown, take them. Each replica polls and serves
-// only the groups it leads; Prometheus scrapes every replica.
+// Sharded mode: each collector group has its own lease (`<leaseName>-<group>`), and the replicas share the
+// groups. Every replica also keeps a membership lease, so each knows how many replicas are alive and takes its
+// fair share, ceil(groups / replicas): it campaigns for free groups while it has fewer, and hands the excess
+// back when replicas join. When a replica dies, its groups' leases expire and the survivors, whose share has
+// grown, take them. Each replica polls and serves only the groups it leads; Prometheus scrapes every replica.
 import { createHash } from 'node:crypto';
 import type { ExporterConfig } from '../config/types.ts';
 import type { MetricFamily } from '../exposition/types.ts';
-import { type LeaseBackend, LeaderElector, type Logger, errText } from './elector.ts';
-import { EtcdLeaseBackend } from './etcd-lease.ts';
-import { KubeLeaseBackend } from './kube-lease.ts';
-import { type HaCoordinator, type PollControl, one } from './coordinator.ts';
+import { COLLECTOR_GROUPS } from '../slurm/resources.ts';
+import { LeaderElector, type Logger, errText } from './elector.ts';
+import { type HaCoordinator, type LeaderElectionSettings as LE, type LeaseFactory, type PollControl, one } from './types.ts';
 
-const GROUPS = ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'];
-
-type LE = ExporterConfig['server']['leaderElection'];
-
-/** Kubernetes object names: lower-case alphanumerics and '-'. */
-function dnsName(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 200) || 'x';
-}
-
-interface Membership {
-  /** Renews our own membership and returns the identities alive (ourselves included). */
-  beat(signal: AbortSignal): Promise<string[]>;
-  leave(signal: AbortSignal): Promise<void>;
-  close(): Promise<void>;
-}
-
-function membership(le: LE, backendFactory: (le: LE) => LeaseBackend): Membership {
-  const own = backendFactory(
-    le.backend === 'etcd' ? { ...le, leaseName: `${le.leaseName}-members/${le.identity}` } : { ...le, leaseName: `${le.leaseName}-member-${dnsName(le.identity)}` },
-  );
-  const lister =
-    own instanceof EtcdLeaseBackend
-      ? new EtcdLeaseBackend({ endpoints: le.etcdEndpoints, name: `${le.namespace}/${le.leaseName}-members`, identity: le.identity, leaseDurationMs: le.leaseDurationMs })
-      : undefined;
+/** Renews our membership and returns the identities alive (ourselves included). */
+function memberBeat(le: LE, factory: LeaseFactory) {
+  const m = factory.membership(le);
   // How long each other member's record has looked the same, on our clock (as client-go judges leases).
   const seen = new Map<string, { key: string; at: number }>();
   return {
-    async beat(signal) {
-      await own.tryAcquireOrRenew(signal);
-      if (lister) return [...new Set([le.identity, ...(await lister.listChildren(signal))])];
-      if (own instanceof KubeLeaseBackend) {
-        const now = Date.now();
-        const alive = new Set([le.identity]);
-        for (const l of await own.list(`${le.leaseName}-member-`, signal)) {
-          const prev = seen.get(l.name);
-          if (!prev || prev.key !== l.key) seen.set(l.name, { key: l.key, at: now });
-          const at = seen.get(l.name)!.at;
-          if (l.holder && (prev === undefined || now - at <= Math.max(l.durationMs, le.leaseDurationMs))) alive.add(l.holder);
+    async beat(signal: AbortSignal): Promise<string[]> {
+      await m.own.tryAcquireOrRenew(signal);
+      const now = Date.now();
+      const alive = new Set([le.identity]);
+      for (const r of await m.list(signal)) {
+        if (!r.holder) continue;
+        if (r.serverExpires) {
+          alive.add(r.holder);
+          continue;
         }
-        return [...alive];
+        const prev = seen.get(r.holder);
+        if (!prev || prev.key !== r.key) seen.set(r.holder, { key: r.key, at: now });
+        if (prev === undefined || now - seen.get(r.holder)!.at <= Math.max(r.durationMs, le.leaseDurationMs)) alive.add(r.holder);
       }
-      return [le.identity];
+      return [...alive];
     },
-    leave: (signal) => own.release(signal),
-    close: async () => {
-      await own.close?.();
-      await lister?.close();
-    },
+    leave: (signal: AbortSignal) => m.own.release(signal),
+    close: () => m.close(),
   };
 }
 
-export function createSharded(cfg: ExporterConfig, log: Logger, poll: PollControl, backendFactory: (le: LE) => LeaseBackend): HaCoordinator {
+export function createSharded(cfg: ExporterConfig, log: Logger, poll: PollControl, factory: LeaseFactory): HaCoordinator {
   const le = cfg.server.leaderElection;
-  const groups = GROUPS.filter((g) => cfg.collectors[g]?.enabled ?? true);
+  const groups = COLLECTOR_GROUPS.filter((g) => cfg.collectors[g]?.enabled ?? true);
   const timings = { leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs };
   const electors = new Map<string, LeaderElector>();
   const apply = () => poll.only(led());
   for (const g of groups) {
-    const backend = backendFactory({ ...le, leaseName: `${le.leaseName}-${g}` });
+    const backend = factory.lease({ ...le, leaseName: `${le.leaseName}-${g}` });
     electors.set(g, new LeaderElector(backend, le.identity, timings, log, { onStartedLeading: apply, onStoppedLeading: apply }));
   }
   const led = () => groups.filter((g) => electors.get(g)!.isLeader());
-  const members = membership(le, backendFactory);
+  const members = memberBeat(le, factory);
   // Which groups to hand back first: a per-replica order, so replicas do not all shed the same group.
   const order = (g: string) => createHash('sha256').update(`${le.identity}/${g}`).digest().readUInt32BE(0);
   let alive: string[] = [le.identity];

@@ -2,8 +2,9 @@ import type { Collector, CardinalityLimits, CollectContext } from '../collectors
 import type { MetricFamily } from '../exposition/types.ts';
 import type { ResourceData, ResourceKind } from '../slurm/model.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
-import type { Logger } from './poller.ts';
+import type { Logger } from '../logger.ts';
 import type { LabelledCounter } from './counters.ts';
+import type { AnomalyLog } from './anomalies.ts';
 import { PreparedPiece } from '../exposition/prepared.ts';
 
 export type Format = 'text' | 'openmetrics';
@@ -24,7 +25,8 @@ export interface RunnerOptions {
   cluster: string | undefined;
   limits: CardinalityLimits;
   log: Logger;
-  anomalies: LabelledCounter;
+  anomalies: AnomalyLog;
+  /** [collector group, kind]: a collector that failed on the data counts as kind "collect". */
   errors: LabelledCounter;
 }
 
@@ -34,8 +36,6 @@ export interface RunnerOptions {
  */
 export class CollectorRunner {
   private readonly entries: Entry[];
-  /** Shared with the poller (main.ts) so one anomaly is logged once, whichever layer meets it. */
-  seenAnomalies = new Set<string>();
   private readonly formats = new Set<Format>(['text']);
 
   private readonly store: SnapshotStore;
@@ -54,6 +54,7 @@ export class CollectorRunner {
       lastRenderSeconds: 0,
       failures: 0,
     }));
+    for (const c of collectors) opts.errors.inc([c.group, 'collect'], 0);
     store.onChange(() => this.refresh());
   }
 
@@ -92,7 +93,7 @@ export class CollectorRunner {
     }
     const out: PreparedPiece[] = [];
     for (const e of this.entries) {
-      if (only && !only.has(e.collector.name)) continue;
+      if (only && !only.has(e.collector.group)) continue;
       const piece = format === 'text' ? e.text : e.openmetrics;
       if (piece) out.push(piece);
     }
@@ -125,17 +126,14 @@ export class CollectorRunner {
     for (const k of e.collector.needs) {
       (data as Record<string, unknown>)[k] = this.store.get(k)?.data;
     }
+    let newest = 0;
+    for (const k of e.collector.needs) newest = Math.max(newest, this.store.get(k)?.takenAt ?? 0);
     const ctx: CollectContext = {
       cluster,
       data,
+      now: newest / 1000,
       limits: this.opts.limits,
-      anomaly: (what) => {
-        this.opts.anomalies.inc([e.collector.name]);
-        if (!this.seenAnomalies.has(what)) {
-          this.seenAnomalies.add(what);
-          this.opts.log.warn({ collector: e.collector.name, anomaly: what }, 'unknown value from Slurm (logged once)');
-        }
-      },
+      anomaly: (what) => this.opts.anomalies.report(e.collector.group, what),
     };
     const t0 = performance.now();
     try {
@@ -152,7 +150,7 @@ export class CollectorRunner {
       // A collector bug on odd data costs that collector its update, not the page: the old text stays.
       e.failures++;
       e.builtFrom = key;
-      this.opts.errors.inc([e.collector.name, 'collect']);
+      this.opts.errors.inc([e.collector.group, 'collect']);
       this.opts.log.error({ collector: e.collector.name, err: err instanceof Error ? err.message : String(err) }, 'collector failed; keeping its previous output');
     } finally {
       e.lastRenderSeconds = (performance.now() - t0) / 1000;

@@ -1,25 +1,16 @@
 import type { ResourceKind } from '../slurm/model.ts';
-import { SlurmFetchError, type SlurmSource } from '../slurm/source.ts';
+import { FETCH_ERROR_KINDS, SlurmFetchError, type SlurmSource } from '../slurm/source.ts';
+import { endpointOf, groupOf } from '../slurm/resources.ts';
 import type { CollectorGroupConfig } from '../config/types.ts';
+import type { Logger } from '../logger.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
+import type { AnomalyLog } from './anomalies.ts';
 import { nextDelayMs } from './backoff.ts';
 import { LabelledCounter } from './counters.ts';
 
-/** Which collector group's schedule fetches each resource kind (seed keys collectors.<group>). */
-export const GROUP_OF_KIND: Record<ResourceKind, string> = {
-  cluster: 'cluster',
-  nodes: 'nodes',
-  jobs: 'jobs',
-  partitions: 'partitions',
-  diag: 'scheduler',
-};
+/** Error kinds of a poll; 'unsupported' is an answer, not an error, and 'collect' is the runner's. */
+export const POLL_ERROR_KINDS = FETCH_ERROR_KINDS.filter((k) => k !== 'unsupported');
 
-export interface Logger {
-  debug(obj: unknown, msg?: string): void;
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-}
 
 /** Per-group state, read by /ready, /health and the exporter's own metrics. */
 export interface GroupStatus {
@@ -34,6 +25,8 @@ export interface GroupStatus {
   lastSuccess: boolean | undefined;
   lastError: string | undefined;
   lastErrorKind: string | undefined;
+  /** The cluster does not serve this resource (API version too old, plugin or slurmdbd not configured). */
+  unsupported: boolean;
 }
 
 interface GroupRuntime {
@@ -49,7 +42,6 @@ export interface PollerStats {
   responseBytes: LabelledCounter; // [endpoint]
   apiErrors: LabelledCounter; // [endpoint, reason]
   errors: LabelledCounter; // [collector, kind]
-  anomalies: LabelledCounter; // [collector]
 }
 
 /**
@@ -62,17 +54,15 @@ export class Poller {
     responseBytes: new LabelledCounter(),
     apiErrors: new LabelledCounter(),
     errors: new LabelledCounter(),
-    anomalies: new LabelledCounter(),
   };
   private readonly groups = new Map<ResourceKind, GroupRuntime>();
   private stopped = false;
   private initDone: Promise<void> | undefined;
-  /** Shared with the collector runner (main.ts) so one anomaly is logged once, whichever layer meets it. */
-  seenAnomalies = new Set<string>();
 
   private source: SlurmSource;
   private readonly store: SnapshotStore;
   private readonly log: Logger;
+  private readonly anomalies: AnomalyLog;
 
   constructor(
     source: SlurmSource,
@@ -80,12 +70,20 @@ export class Poller {
     kinds: readonly ResourceKind[],
     groupConfig: Record<string, CollectorGroupConfig>,
     log: Logger,
+    anomalies: AnomalyLog,
   ) {
     this.source = source;
     this.store = store;
     this.log = log;
+    this.anomalies = anomalies;
     for (const kind of kinds) {
-      const group = GROUP_OF_KIND[kind];
+      const group = groupOf(kind);
+      const endpoint = endpointOf(kind);
+      // Zero series from the start, so rate() and increase() see the first request and the first error.
+      this.stats.requests.inc([endpoint], 0);
+      this.stats.responseBytes.inc([endpoint], 0);
+      for (const reason of POLL_ERROR_KINDS) this.stats.apiErrors.inc([endpoint, reason], 0);
+      for (const reason of POLL_ERROR_KINDS) this.stats.errors.inc([group, reason], 0);
       const cfg = groupConfig[group];
       if (!cfg) throw new Error(`no collector group configuration for "${group}"`);
       this.groups.set(kind, {
@@ -105,6 +103,7 @@ export class Poller {
           lastSuccess: undefined,
           lastError: undefined,
           lastErrorKind: undefined,
+          unsupported: false,
         },
       });
     }
@@ -220,15 +219,9 @@ export class Poller {
       await this.ensureInit(ctrl.signal);
       const res = await this.source.fetch(kind, ctrl.signal);
       if (ctrl.signal.aborted) throw ctrl.signal.reason;
-      this.stats.requests.inc([kind], res.requests);
-      this.stats.responseBytes.inc([kind], res.bytes);
-      for (const what of res.anomalies.unknown) {
-        this.stats.anomalies.inc([g.status.group]);
-        if (!this.seenAnomalies.has(what)) {
-          this.seenAnomalies.add(what);
-          this.log.warn({ collector: g.status.group, anomaly: what }, 'unknown value from Slurm (logged once; counted in slurm_exporter_anomalies_total)');
-        }
-      }
+      this.stats.requests.inc([endpointOf(kind)], res.requests);
+      this.stats.responseBytes.inc([endpointOf(kind)], res.bytes);
+      for (const what of res.anomalies.unknown) this.anomalies.report(g.status.group, what);
       // A leader that lost its lease while this was in flight must not publish.
       if (this.stopped || (scheduled && !g.status.active)) return;
       this.store.set(kind, res.data, res.cachedAt ?? started);
@@ -237,26 +230,43 @@ export class Poller {
       g.status.consecutiveFailures = 0;
       g.status.lastError = undefined;
       g.status.lastErrorKind = undefined;
+      g.status.unsupported = false;
     } catch (err) {
       const e = toFetchError(err, ctrl.signal);
       if (e.kind === 'aborted' && (!g.status.active || this.stopped)) return;
-      g.status.lastSuccess = false;
-      g.status.consecutiveFailures++;
-      g.status.lastError = e.message;
-      g.status.lastErrorKind = e.kind;
-      this.stats.apiErrors.inc([kind, e.kind]);
-      this.stats.errors.inc([g.status.group, e.kind]);
-      this.stats.requests.inc([kind], 1);
-      const level = g.status.consecutiveFailures === 1 || g.status.consecutiveFailures % 10 === 0 ? 'warn' : 'debug';
-      this.log[level](
-        { collector: g.status.group, kind: e.kind, status: e.status, failures: g.status.consecutiveFailures, err: e.message },
-        'poll failed; serving the last good data',
-      );
+      if (e.kind === 'unsupported') return this.markUnsupported(g, e);
+      this.recordFailure(kind, g, e);
     } finally {
       clearTimeout(timeout);
       g.status.lastDurationSeconds = (performance.now() - t0) / 1000;
       if (g.inflight === ctrl) g.inflight = undefined;
     }
+  }
+
+  // "Not served here" is an answer: no error counted, /ready unaffected, one log line until it changes.
+  private markUnsupported(g: GroupRuntime, e: SlurmFetchError): void {
+    if (!g.status.unsupported) this.log.info({ collector: g.status.group, reason: e.message }, 'not served by this cluster; the collector reports nothing until it is');
+    g.status.unsupported = true;
+    g.status.lastSuccess = undefined;
+    g.status.consecutiveFailures = 0;
+    g.status.lastError = e.message;
+    g.status.lastErrorKind = e.kind;
+    this.stats.requests.inc([endpointOf(g.status.kind)], 1);
+  }
+
+  private recordFailure(kind: ResourceKind, g: GroupRuntime, e: SlurmFetchError): void {
+    g.status.lastSuccess = false;
+    g.status.consecutiveFailures++;
+    g.status.lastError = e.message;
+    g.status.lastErrorKind = e.kind;
+    this.stats.apiErrors.inc([endpointOf(kind), e.kind]);
+    this.stats.errors.inc([g.status.group, e.kind]);
+    this.stats.requests.inc([endpointOf(kind)], 1);
+    const level = g.status.consecutiveFailures === 1 || g.status.consecutiveFailures % 10 === 0 ? 'warn' : 'debug';
+    this.log[level](
+      { collector: g.status.group, kind: e.kind, status: e.status, failures: g.status.consecutiveFailures, err: e.message },
+      'poll failed; serving the last good data',
+    );
   }
 }
 

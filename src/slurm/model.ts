@@ -63,9 +63,16 @@ export interface SlurmJob {
   memoryBytes: number;
   /** GPUs allocated (running) or requested (pending). */
   gpus: number;
+  /**
+   * Generic resources by type and model, allocated (running) or requested (pending), for the whole job:
+   * `gres/gpu:a100=4` as {type gpu, model a100, count 4}; model '' when Slurm names none.
+   */
+  gres: GresCount[];
   nodeCount: number;
   /** Unix seconds; 0 when unset. */
   submitTime: number;
+  /** Unix seconds the job became eligible to run (dependencies met, begin time reached); 0 when unset. */
+  eligibleTime: number;
   startTime: number;
   endTime: number;
   /** Time limit in seconds; undefined when unlimited/unset. */
@@ -81,7 +88,8 @@ export interface SlurmPartition {
   nodes: string[];
   totalCpus: number;
   totalNodes: number;
-  isDefault: boolean;
+  /** Whether it is the default partition; undefined when the API version does not say (v0.0.40 and later). */
+  isDefault: boolean | undefined;
   /** Max time in seconds, undefined for unlimited. */
   maxTimeSeconds: number | undefined;
 }
@@ -166,6 +174,77 @@ export interface ClusterInfo {
   clusterName: string;
 }
 
+/** One association from /shares (sshare -a -l). An account and a user may share a name: key by kind and name. */
+export interface ShareEntry {
+  kind: 'account' | 'user';
+  /** Account name for kind account; user name for kind user. */
+  name: string;
+  /** The account of a user association; the parent account of an account ('' for root). */
+  account: string;
+  /** Partition of a per-partition association, '' otherwise. */
+  partition: string;
+  /** Raw shares as configured (undefined when Slurm reports none, e.g. root, or `Fairshare=parent`). */
+  rawShares: number | undefined;
+  /** NormShares: the association's fraction of its siblings' shares. */
+  normalizedShares: number | undefined;
+  /** RawUsage: decayed billing-TRES-seconds (PriorityDecayHalfLife), not plain seconds. */
+  rawUsage: number | undefined;
+  /** NormUsage: the association's fraction of the whole cluster's usage (undefined for root). */
+  normalizedUsage: number | undefined;
+  /** EffectvUsage: with Fair Tree the fraction of the parent's usage; with the classic algorithm a damped NormUsage. */
+  effectiveUsage: number | undefined;
+  /**
+   * The fairshare factor (FairShare column, 0..1). Undefined for accounts: with Fair Tree only user
+   * associations have one (sshare prints none), and slurmrestd's value there is a meaningless 0.
+   */
+  fairshareFactor: number | undefined;
+  /** Fair Tree's LevelFS; Infinity when the association has shares but no usage (sshare's `inf`); undefined when not reported. */
+  levelFairshare: number | undefined;
+}
+
+/** One advance reservation from /reservations. */
+export interface SlurmReservation {
+  name: string;
+  /** Node names (expanded from the hostlist). */
+  nodes: string[];
+  nodeCount: number;
+  coreCount: number;
+  /** Unix seconds; 0 when unset. */
+  startTime: number;
+  endTime: number;
+  /** Lower-case flags: maint, ignore_jobs, spec_nodes, daily, ... */
+  flags: string[];
+  partition: string;
+  users: string;
+  accounts: string;
+}
+
+/** One license from /licenses (scontrol show licenses). */
+export interface SlurmLicense {
+  name: string;
+  total: number;
+  used: number;
+  free: number;
+  reserved: number;
+  /** Served by slurmdbd (sacctmgr add resource) rather than slurm.conf. */
+  remote: boolean;
+}
+
+/** One RPC type's statistics from slurmdbd's /slurmdb/diag (counts and total time in seconds). */
+export interface DbdRpcStat {
+  name: string;
+  count: number;
+  totalTimeSeconds: number;
+}
+
+/** slurmdbd's /slurmdb/diag (sacctmgr show stats), in base units. */
+export interface SlurmdbdStats {
+  /** Unix seconds the statistics were last reset, undefined when unknown. */
+  statsResetTime: number | undefined;
+  rpcByType: DbdRpcStat[];
+  rpcByUser: { user: string; count: number; totalTimeSeconds: number }[];
+}
+
 /** What each resource kind produces. Each kind is fetched once per interval and fed to every collector needing it. */
 export interface ResourceData {
   cluster: ClusterInfo;
@@ -173,10 +252,13 @@ export interface ResourceData {
   jobs: SlurmJob[];
   partitions: SlurmPartition[];
   diag: SchedulerStats;
+  shares: ShareEntry[];
+  reservations: SlurmReservation[];
+  licenses: SlurmLicense[];
+  dbdiag: SlurmdbdStats;
 }
 
 export type ResourceKind = keyof ResourceData;
-export const RESOURCE_KINDS: readonly ResourceKind[] = ['cluster', 'nodes', 'jobs', 'partitions', 'diag'];
 
 /** Things the adapter saw but did not understand; collectors count them, the logger reports each once. */
 export interface Anomalies {

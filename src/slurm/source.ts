@@ -10,7 +10,11 @@ export type FetchErrorKind =
   | 'too_large' // answer over the configured size limit
   | 'slurm' // 200 with errors[] from Slurm
   | 'version' // the API version is no longer served
-  | 'aborted'; // shutdown or leadership lost
+  | 'aborted' // shutdown or leadership lost
+  | 'unsupported'; // this cluster does not serve the resource (API version too old, slurmdbd not configured)
+
+/** Every kind, for the error counters' zero series. */
+export const FETCH_ERROR_KINDS: readonly FetchErrorKind[] = ['connect', 'timeout', 'auth', 'http', 'parse', 'too_large', 'slurm', 'version', 'aborted', 'unsupported'];
 
 export class SlurmFetchError extends Error {
   readonly kind: FetchErrorKind;

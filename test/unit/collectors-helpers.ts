@@ -1,6 +1,6 @@
 // Shared builders for the collector tests: hand-made model objects mirroring the fixture scenarios, a
 // context that records anomalies, and lookups of a family's samples by label values.
-import type { CollectContext, Collector } from '../../src/collectors/collector.ts';
+import type { CardinalityLimits, CollectContext, Collector } from '../../src/collectors/collector.ts';
 import type { MetricFamily } from '../../src/exposition/types.ts';
 import type { GresCount, ResourceData, SchedulerStats, SlurmJob, SlurmNode, SlurmPartition } from '../../src/slurm/model.ts';
 
@@ -53,8 +53,10 @@ export function job(jobId: number, state: string, partitions: string[], o: Parti
     cpus: 1,
     memoryBytes: 0,
     gpus: 0,
+    gres: [],
     nodeCount: 1,
     submitTime: 0,
+    eligibleTime: 0,
     startTime: 0,
     endTime: 0,
     timeLimitSeconds: undefined,
@@ -69,20 +71,22 @@ export function partition(name: string, nodes: string[], o: Partial<SlurmPartiti
 
 export interface TestCtx extends CollectContext {
   anomalies: string[];
-  now?: number;
 }
 
-export function ctx(data: Partial<ResourceData>, o: { perNode?: boolean; maxReasonLength?: number; now?: number; cluster?: string } = {}): TestCtx {
+/** The limits' defaults, as the configuration gives them. */
+export const LIMITS: CardinalityLimits = { perNode: true, maxReasonLength: 100, perUser: true, perAccount: true, perQos: true, maxUsers: 200, maxAccounts: 200, jobs: false, maxJobs: 1000 };
+
+export function ctx(data: Partial<ResourceData>, o: Partial<CardinalityLimits> & { now?: number; cluster?: string } = {}): TestCtx {
   const anomalies: string[] = [];
-  const c: TestCtx = {
-    cluster: o.cluster ?? 'lab2',
+  const { now, cluster, ...limits } = o;
+  return {
+    cluster: cluster ?? 'lab2',
     data,
-    limits: { perNode: o.perNode ?? true, maxReasonLength: o.maxReasonLength ?? 100 },
+    now: now ?? Date.now() / 1000,
+    limits: { ...LIMITS, ...limits },
     anomalies,
     anomaly: (what) => anomalies.push(what),
   };
-  if (o.now !== undefined) c.now = o.now;
-  return c;
 }
 
 export function fam(families: MetricFamily[], name: string): MetricFamily {

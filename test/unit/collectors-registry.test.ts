@@ -23,6 +23,10 @@ function fullData(): ResourceData {
     jobs: lab2Jobs(),
     partitions: lab2Partitions(),
     diag: lab2Diag(),
+    shares: [],
+    reservations: [],
+    licenses: [],
+    dbdiag: { statsResetTime: undefined, rpcByType: [], rpcByUser: [] },
   };
 }
 

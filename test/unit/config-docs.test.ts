@@ -40,7 +40,6 @@ test('the example in the docs loads', () => {
   assert.deepEqual(warnings, []);
   const cfg = resolveFromData(data, [], {}, 'docs example');
   assert.equal(cfg.slurm.url, 'http://slurmctl:6820');
-  assert.equal(cfg.collectors.jobs!.batchSize, 500);
   assert.equal(cfg.server.leaderElection.enabled, true);
 });
 

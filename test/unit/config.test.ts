@@ -137,8 +137,10 @@ describe('seed configuration blocks', () => {
 
   test('the performance tuning block loads as written; resources: is a warning', async () => {
     const { cfg, warnings } = await load(SEED_PERFORMANCE);
-    assert.equal(warnings.length, 1);
+    assert.equal(warnings.length, 3);
     assert.match(warnings[0]!, /ignoring unknown top-level key "resources"/);
+    assert.match(warnings[1]!, /ignoring collectors\.nodes\.batchSize: slurmrestd has no paging/);
+    assert.match(warnings[2]!, /ignoring collectors\.jobs\.batchSize/);
     assert.equal(cfg.server.maxConcurrentScrapes, 10);
     assert.equal(cfg.server.scrapeTimeoutMs, 30_000);
     assert.equal(cfg.slurm.maxConnections, 20);
@@ -148,11 +150,15 @@ describe('seed configuration blocks', () => {
     assert.deepEqual(cfg.slurm.rateLimit, { enabled: true, requestsPerSecond: 10, burstSize: 20 });
     assert.deepEqual(cfg.slurm.cache, { enabled: true, ttlMs: 60_000, maxSize: 1000 });
     assert.deepEqual(cfg.collectors, {
-      cluster: { enabled: true, intervalMs: 30_000, timeoutMs: 20_000, batchSize: undefined },
-      nodes: { enabled: true, intervalMs: 60_000, timeoutMs: 30_000, batchSize: 100 },
-      jobs: { enabled: true, intervalMs: 30_000, timeoutMs: 25_000, batchSize: 500 },
-      partitions: { enabled: true, intervalMs: 120_000, timeoutMs: 60_000, batchSize: undefined },
-      scheduler: { enabled: true, intervalMs: 30_000, timeoutMs: 20_000, batchSize: undefined },
+      cluster: { enabled: true, intervalMs: 30_000, timeoutMs: 20_000 },
+      nodes: { enabled: true, intervalMs: 60_000, timeoutMs: 30_000 },
+      jobs: { enabled: true, intervalMs: 30_000, timeoutMs: 25_000 },
+      partitions: { enabled: true, intervalMs: 120_000, timeoutMs: 60_000 },
+      scheduler: { enabled: true, intervalMs: 30_000, timeoutMs: 20_000 },
+      fairshare: { enabled: true, intervalMs: 300_000, timeoutMs: 60_000 },
+      reservations: { enabled: true, intervalMs: 60_000, timeoutMs: 30_000 },
+      licenses: { enabled: true, intervalMs: 60_000, timeoutMs: 30_000 },
+      slurmdbd: { enabled: true, intervalMs: 60_000, timeoutMs: 30_000 },
     });
     // No Slurm URL in that block: loading succeeds, running does not.
     assert.equal(cfg.slurm.url, undefined);

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { ALL_COLLECTORS } from '../../src/collectors/registry.ts';
 import { renderFamilies } from '../../src/exposition/writer.ts';
 import { CollectorRunner } from '../../src/poll/collector-runner.ts';
+import { AnomalyLog } from '../../src/poll/anomalies.ts';
+import { LIMITS } from './collectors-helpers.ts';
 import { LabelledCounter } from '../../src/poll/counters.ts';
 import { SnapshotStore } from '../../src/poll/snapshot-store.ts';
 import type { ResourceKind } from '../../src/slurm/model.ts';
@@ -48,9 +50,9 @@ async function page(c: Case): Promise<{ text: string; raw: Record<string, Record
   const store = new SnapshotStore();
   const runner = new CollectorRunner(ALL_COLLECTORS, store, renderFamilies, {
     cluster: undefined,
-    limits: { perNode: true, maxReasonLength: 128 },
+    limits: { ...LIMITS, maxReasonLength: 128 },
     log: quiet,
-    anomalies: new LabelledCounter(),
+    anomalies: new AnomalyLog(quiet),
     errors: new LabelledCounter(),
   });
   const raw: Record<string, Record<string, unknown>[]> = {};

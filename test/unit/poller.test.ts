@@ -6,11 +6,13 @@ import { nextDelayMs } from '../../src/poll/backoff.ts';
 import { SlurmFetchError, type FetchResult, type SlurmSource } from '../../src/slurm/source.ts';
 import type { ResourceKind, SlurmNode } from '../../src/slurm/model.ts';
 import type { CollectorGroupConfig } from '../../src/config/types.ts';
+import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
+import { AnomalyLog } from '../../src/poll/anomalies.ts';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const groups = (intervalMs: number, timeoutMs: number): Record<string, CollectorGroupConfig> =>
   Object.fromEntries(
-    ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => [g, { enabled: true, intervalMs, timeoutMs, batchSize: undefined }]),
+    COLLECTOR_GROUPS.map((g) => [g, { enabled: true, intervalMs, timeoutMs }]),
   );
 
 function node(name: string): SlurmNode {
@@ -62,7 +64,7 @@ test('a failed poll keeps the last good snapshot and counts the error by kind', 
     },
   ]);
   const store = new SnapshotStore();
-  const p = new Poller(src, store, ['nodes'], groups(1000, 500), quiet);
+  const p = new Poller(src, store, ['nodes'], groups(1000, 500), quiet, new AnomalyLog(quiet));
   await p.pollOnce('nodes');
   const first = store.get('nodes');
   assert.equal(first?.data.length, 2);
@@ -81,7 +83,7 @@ test('a failed poll keeps the last good snapshot and counts the error by kind', 
 
 test('a fetch that outlives the group timeout fails as timeout, not as a hang', async () => {
   const src = new ScriptedSource([() => new Promise(() => {})]);
-  const p = new Poller(src, new SnapshotStore(), ['nodes'], groups(1000, 50), quiet);
+  const p = new Poller(src, new SnapshotStore(), ['nodes'], groups(1000, 50), quiet, new AnomalyLog(quiet));
   await p.pollOnce('nodes');
   assert.equal(p.statuses()[0]!.lastErrorKind, 'timeout');
 });
@@ -90,7 +92,7 @@ test('scheduled polling never has two requests in flight for a kind, and stop() 
   const slow = () => new Promise<SlurmNode[]>((r) => setTimeout(() => r([node('x')]), 30));
   const src = new ScriptedSource(Array.from({ length: 50 }, () => slow));
   const store = new SnapshotStore();
-  const p = new Poller(src, store, ['nodes'], groups(10, 100), quiet);
+  const p = new Poller(src, store, ['nodes'], groups(10, 100), quiet, new AnomalyLog(quiet));
   p.activate();
   await new Promise((r) => setTimeout(r, 300));
   await p.stop();
@@ -106,7 +108,7 @@ test('deactivate aborts the request in flight and publishes nothing from it', as
   let release: (v: SlurmNode[]) => void = () => {};
   const src = new ScriptedSource([() => new Promise((r) => (release = r))]);
   const store = new SnapshotStore();
-  const p = new Poller(src, store, ['nodes'], groups(10_000, 5_000), quiet);
+  const p = new Poller(src, store, ['nodes'], groups(10_000, 5_000), quiet, new AnomalyLog(quiet));
   p.activate();
   await new Promise((r) => setTimeout(r, 250));
   assert.equal(src.inflight, 1);

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Pool, type Dispatcher } from 'undici';
 import type { ExporterConfig } from '../../config/types.ts';
-import type { Logger } from '../../poll/poller.ts';
+import type { Logger } from '../../logger.ts';
 import type { ResourceKind } from '../model.ts';
 import { type FetchResult, type SlurmSource, SlurmFetchError } from '../source.ts';
 import { type ApiAdapter, SUPPORTED_VERSIONS, adapterFor } from './adapters/index.ts';
@@ -136,6 +136,7 @@ export class RestSource implements SlurmSource {
     let renegotiated = false;
     for (;;) {
       const path = adapter.path(kind);
+      if (path === undefined) throw new SlurmFetchError('unsupported', `slurmrestd API ${adapter.version} does not serve ${kind} (newer Slurm releases do)`);
       const res = await this.request(path, signal);
       requests++;
       if (res.statusCode === 200) {
@@ -153,6 +154,10 @@ export class RestSource implements SlurmSource {
       }
       const text = await readSmall(res.body).catch(() => '');
       if (isUnknownPath(res.statusCode, text)) {
+        if (kind !== 'cluster' && (requests++, await this.pingRouted(adapter, signal))) {
+          // The version is still served, this one endpoint is not (a plugin not loaded, slurmdbd not configured).
+          throw new SlurmFetchError('unsupported', `slurmrestd ${this.target.display} does not serve ${path} (HTTP 404) while API ${adapter.version} answers /ping`, { status: 404 });
+        }
         // The version we negotiated is gone (Slurm was upgraded): negotiate again and retry once.
         const was = adapter.version;
         this.adapter = undefined;
@@ -176,6 +181,13 @@ export class RestSource implements SlurmSource {
       }
       throw new SlurmFetchError('http', `slurmrestd answered HTTP ${res.statusCode} for ${path}: ${errorSummary(text)}`, { status: res.statusCode });
     }
+  }
+
+  /** Whether slurmrestd still routes /ping under the adapter's version. */
+  private async pingRouted(adapter: ApiAdapter, signal: AbortSignal): Promise<boolean> {
+    const res = await this.request(adapter.path('cluster') ?? '', signal);
+    const text = await readSmall(res.body).catch(() => '');
+    return !isUnknownPath(res.statusCode, text);
   }
 
   private async read<K extends ResourceKind>(kind: K, adapter: ApiAdapter, res: Dispatcher.ResponseData, signal: AbortSignal): Promise<FetchResult<K>> {
@@ -235,8 +247,7 @@ export class RestSource implements SlurmSource {
     let renewed = false;
     for (let i = 0; i < SUPPORTED_VERSIONS.length; i++) {
       const adapter = adapterFor(SUPPORTED_VERSIONS[i]!)!;
-      const path = adapter.path('cluster');
-      const res = await this.request(path, signal);
+      const res = await this.request(adapter.path('cluster') ?? '', signal);
       const text = await readSmall(res.body).catch(() => '');
       if (isUnknownPath(res.statusCode, text)) continue;
       if (res.statusCode === 401 || res.statusCode === 403) {

@@ -1,12 +1,19 @@
-// Turns one slurmrestd answer body into the normalized model: nodes and jobs are streamed element by element
+// Turns one slurmrestd answer body into the normalized model. Every kind has a reader in READERS (a mapped
+// type over the kinds, so a kind without one does not compile): nodes and jobs are streamed element by element
 // (a /jobs answer can exceed V8's string limit), the small answers are read whole. Slurm's own errors[] become
 // SlurmFetchError kind 'slurm' with Slurm's text.
-import type { Anomalies, ResourceData, ResourceKind, SlurmJob, SlurmNode } from '../model.ts';
+import type { Anomalies, ResourceData, ResourceKind } from '../model.ts';
 import { type FetchResult, SlurmFetchError } from '../source.ts';
 import type { ApiAdapter } from './adapters/common.ts';
 import { isRecord, str } from './adapters/common.ts';
+import { buildShares } from './adapters/shares.ts';
+import { buildReservations } from './adapters/reservations.ts';
+import { buildLicenses } from './adapters/licenses.ts';
+import { buildDbdStats } from './adapters/slurmdbd.ts';
 import { type StreamOptions, readJsonBody, streamTopLevelArray } from './json-stream.ts';
 import { JOB_FIELDS, NODE_FIELDS } from './adapters/fields.ts';
+
+type Rec = Record<string, unknown>;
 
 /** Slurm's errors[] as one line: `Protocol authentication error: Unable to query jobs (slurm_load_jobs(), 1007)`. */
 export function slurmErrorText(errors: unknown): string {
@@ -25,64 +32,79 @@ export function slurmErrorText(errors: unknown): string {
   return parts.join('; ');
 }
 
-function failIfSlurmError(kind: ResourceKind, rest: Record<string, unknown>, hasData: boolean): void {
+function failIfSlurmError(kind: ResourceKind, rest: Rec, hasData: boolean): void {
   const errors = rest.errors;
   if (hasData || !Array.isArray(errors) || errors.length === 0) return;
   const text = slurmErrorText(errors) || 'errors[] with no text';
   throw new SlurmFetchError('slurm', `slurmrestd answered ${kind} with an error: ${text}`);
 }
 
-export async function readResource<K extends ResourceKind>(
-  kind: K,
-  adapter: ApiAdapter,
-  body: AsyncIterable<Uint8Array>,
-  opts: StreamOptions,
-): Promise<FetchResult<K>> {
+/** An answer streamed one element of a top-level array at a time. */
+interface StreamReader<K extends ResourceKind> {
+  stream: { key: string; pick: ReadonlySet<string>; convert(adapter: ApiAdapter, raw: unknown, a: Anomalies): ResourceData[K] extends (infer E)[] ? E | undefined : never };
+}
+
+/** An answer read whole: `shape` names the member that must be there, `has` says whether it holds data. */
+interface WholeReader<K extends ResourceKind> {
+  shape: string;
+  has(doc: Rec): boolean;
+  build(adapter: ApiAdapter, doc: Rec, a: Anomalies): ResourceData[K];
+}
+
+type Reader<K extends ResourceKind> = StreamReader<K> | WholeReader<K>;
+
+const nonEmptyList = (key: string) => (doc: Rec) => Array.isArray(doc[key]) && doc[key].length > 0;
+const isList = (key: string) => (doc: Rec) => Array.isArray(doc[key]);
+
+// v0.0.39+ nests the list: {"shares": {"shares": [...], "total_shares": n}}.
+const sharesList = (doc: Rec): unknown => (isRecord(doc.shares) ? doc.shares.shares : doc.shares);
+
+const READERS: { [K in ResourceKind]: Reader<K> } = {
+  nodes: { stream: { key: 'nodes', pick: NODE_FIELDS, convert: (ad, raw, a) => ad.node(raw, a) } },
+  jobs: { stream: { key: 'jobs', pick: JOB_FIELDS, convert: (ad, raw, a) => ad.job(raw, a) } },
+  partitions: { shape: '"partitions" array', has: isList('partitions'), build: (ad, doc, a) => ad.partitions(doc, a) },
+  diag: { shape: '"statistics" object', has: (doc) => isRecord(doc.statistics), build: (ad, doc, a) => ad.diag(doc, a) },
+  // A ping whose controllers are DOWN / not responding is data (the cluster collector reports it), not an error.
+  cluster: { shape: '"pings" array', has: isList('pings'), build: (ad, doc, a) => ad.cluster(doc, a) },
+  shares: { shape: '"shares" list', has: (doc) => Array.isArray(sharesList(doc)), build: (_ad, doc, a) => buildShares(doc, a) },
+  reservations: { shape: '"reservations" array', has: isList('reservations'), build: (_ad, doc, a) => buildReservations(doc, a) },
+  licenses: { shape: '"licenses" array', has: isList('licenses'), build: (_ad, doc, a) => buildLicenses(doc, a) },
+  dbdiag: { shape: '"statistics" object', has: (doc) => isRecord(doc.statistics), build: (_ad, doc, a) => buildDbdStats(doc, a) },
+};
+
+/** Whether an answer carries data, for Slurm errors[] that come with an empty list (nothing to report is fine). */
+const HAS_DATA: { [K in ResourceKind]?: (doc: Rec) => boolean } = {
+  partitions: nonEmptyList('partitions'),
+  cluster: nonEmptyList('pings'),
+  reservations: nonEmptyList('reservations'),
+  licenses: nonEmptyList('licenses'),
+};
+
+async function readStream<K extends ResourceKind>(kind: K, r: StreamReader<K>, adapter: ApiAdapter, body: AsyncIterable<Uint8Array>, opts: StreamOptions, anomalies: Anomalies): Promise<FetchResult<K>> {
+  const out: unknown[] = [];
+  const { key, pick, convert } = r.stream;
+  const res = await streamTopLevelArray(
+    body,
+    key,
+    (value) => {
+      const rec = convert(adapter, value, anomalies);
+      if (rec !== undefined) out.push(rec);
+    },
+    { ...opts, pick },
+  );
+  // An empty array with errors[] is how slurmrestd reports failure (e.g. 25.x's 511 for a bad token).
+  failIfSlurmError(kind, res.rest, res.count > 0);
+  if (!res.found) throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} has no top-level "${key}" array`);
+  return { data: out as ResourceData[K], anomalies, bytes: res.bytes, requests: 1 };
+}
+
+export async function readResource<K extends ResourceKind>(kind: K, adapter: ApiAdapter, body: AsyncIterable<Uint8Array>, opts: StreamOptions): Promise<FetchResult<K>> {
   const anomalies: Anomalies = { unknown: [] };
-  if (kind === 'nodes' || kind === 'jobs') {
-    const out: (SlurmNode | SlurmJob)[] = [];
-    const key: string = kind;
-    const convert = kind === 'nodes' ? adapter.node : adapter.job;
-    const r = await streamTopLevelArray(
-      body,
-      key,
-      (value) => {
-        const rec = convert(value, anomalies);
-        if (rec !== undefined) out.push(rec);
-      },
-      { ...opts, pick: kind === 'nodes' ? NODE_FIELDS : JOB_FIELDS },
-    );
-    // An empty array with errors[] is how slurmrestd reports failure (e.g. 25.x's 511 for a bad token).
-    failIfSlurmError(kind, r.rest, r.count > 0);
-    if (!r.found) {
-      throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} has no top-level "${key}" array`);
-    }
-    return { data: out as ResourceData[K], anomalies, bytes: r.bytes, requests: 1 };
-  }
+  const reader: Reader<K> = READERS[kind];
+  if ('stream' in reader) return readStream(kind, reader, adapter, body, opts, anomalies);
   const { value, bytes } = await readJsonBody(body, opts);
-  if (!isRecord(value)) {
-    throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} is not a JSON object`);
-  }
-  let data: ResourceData[ResourceKind];
-  if (kind === 'partitions') {
-    failIfSlurmError(kind, value, Array.isArray(value.partitions) && value.partitions.length > 0);
-    if (!Array.isArray(value.partitions)) {
-      throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for partitions has no "partitions" array`);
-    }
-    data = adapter.partitions(value, anomalies);
-  } else if (kind === 'diag') {
-    failIfSlurmError(kind, value, isRecord(value.statistics));
-    if (!isRecord(value.statistics)) {
-      throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for diag has no "statistics" object`);
-    }
-    data = adapter.diag(value, anomalies);
-  } else {
-    // A ping whose controllers are DOWN / not responding is data (the cluster collector reports it), not an error.
-    failIfSlurmError(kind, value, Array.isArray(value.pings) && value.pings.length > 0);
-    if (!Array.isArray(value.pings)) {
-      throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ping has no "pings" array`);
-    }
-    data = adapter.cluster(value, anomalies);
-  }
-  return { data: data as ResourceData[K], anomalies, bytes, requests: 1 };
+  if (!isRecord(value)) throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} is not a JSON object`);
+  failIfSlurmError(kind, value, (HAS_DATA[kind] ?? reader.has)(value));
+  if (!reader.has(value)) throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} has no ${reader.shape}`);
+  return { data: reader.build(adapter, value, anomalies), anomalies, bytes, requests: 1 };
 }

@@ -4,6 +4,7 @@ import type {
   Anomalies,
   ClusterInfo,
   ControllerPing,
+  GresCount,
   ResourceKind,
   RpcStat,
   RpcUserStat,
@@ -12,14 +13,16 @@ import type {
   SlurmNode,
   SlurmPartition,
 } from '../../model.ts';
-import { gresTotal, parseGres, splitTopLevel } from './gres.ts';
+import { gresTotal, parseGres, parseGresItem, splitTopLevel } from './gres.ts';
 import { expandHostlist } from './hostlist.ts';
+import { resourcePath } from '../../resources.ts';
+import { JOB_BASE_STATES, JOB_FLAGS_KNOWN, NODE_BASE_STATES, NODE_FLAGS_KNOWN, PARTITION_STATES } from '../../states.ts';
 
 export interface ApiAdapter {
   /** `v0.0.44` */
   version: string;
-  /** URL path of a resource: `/slurm/v0.0.44/nodes`; 'cluster' is `/ping`, 'diag' is `/diag`. */
-  path(kind: ResourceKind): string;
+  /** URL path of a resource (`/slurm/v0.0.44/nodes`), undefined when this version does not serve it. */
+  path(kind: ResourceKind): string | undefined;
   /** One element of nodes[]; undefined (and an anomaly) when the record has the wrong shape. */
   node(raw: unknown, a: Anomalies): SlurmNode | undefined;
   /** One element of jobs[]; undefined (and an anomaly) when the record has the wrong shape. */
@@ -97,22 +100,10 @@ export function usToSeconds(v: unknown): number | undefined {
 
 // ---- states ------------------------------------------------------------------------------------------------
 
-const NODE_BASE = new Set(['unknown', 'down', 'idle', 'allocated', 'error', 'mixed', 'future']);
-const NODE_FLAGS = new Set([
-  'invalid', 'blocked', 'cloud', 'completing', 'drain', 'dynamic_future', 'dynamic_norm', 'external', 'fail',
-  'invalid_reg', 'maintenance', 'not_responding', 'planned', 'power_down', 'power_drain', 'power_up',
-  'powered_down', 'powering_down', 'powering_up', 'reboot_canceled', 'reboot_issued', 'reboot_requested',
-  'reserved', 'resume', 'undrain',
-]);
-const JOB_BASE = new Set([
-  'pending', 'running', 'suspended', 'completed', 'cancelled', 'failed', 'timeout', 'node_fail', 'preempted',
-  'boot_fail', 'deadline', 'out_of_memory',
-]);
-const JOB_FLAGS = new Set([
-  'completing', 'configuring', 'requeued', 'requeue_fed', 'requeue_hold', 'resizing', 'special_exit', 'stage_out',
-  'stopped', 'signaling', 'update_db', 'revoked', 'launch_failed', 'resv_del_hold', 'power_up_node',
-  'reconfig_fail', 'expediting',
-]);
+const NODE_BASE = new Set(NODE_BASE_STATES);
+const JOB_BASE = new Set(JOB_BASE_STATES);
+const JOB_FLAGS = JOB_FLAGS_KNOWN;
+const PARTITION_KNOWN = new Set(PARTITION_STATES);
 
 function words(v: unknown): string[] {
   const list = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
@@ -145,7 +136,7 @@ function split(
 export function nodeState(state: unknown, extraFlags: unknown, a: Anomalies): { state: string; flags: string[] } {
   const list = words(state);
   for (const f of words(extraFlags)) if (!list.includes(f)) list.push(f);
-  return split(list, NODE_BASE, NODE_FLAGS, 'node state', a);
+  return split(list, NODE_BASE, NODE_FLAGS_KNOWN, 'node state', a);
 }
 
 // 22.05 prints one word for a job's state, and a set flag wins over the base state (job_state_string()).
@@ -194,15 +185,6 @@ export function tresMemBytes(v: string | undefined): number | undefined {
   return Math.round(Number(m[1]) * unit * MB);
 }
 
-/** GPUs in a TRES map: `gres/gpu` if present, else the sum of typed `gres/gpu:<model>` entries. */
-export function tresGpus(t: Map<string, string>): number | undefined {
-  const plain = t.get('gres/gpu');
-  if (plain !== undefined) return Number(plain) || 0;
-  let n: number | undefined;
-  for (const [k, v] of t) if (k.startsWith('gres/gpu:')) n = (n ?? 0) + (Number(v) || 0);
-  return n;
-}
-
 // ---- records -------------------------------------------------------------------------------------------------
 
 /** What differs between versions in a node record. */
@@ -238,15 +220,103 @@ export function buildNode(raw: unknown, a: Anomalies, shape: NodeShape): SlurmNo
   };
 }
 
-/** Sum of per-node/per-job/per-task GPU requests (`gres/gpu:2`, `gres:gpu:tesla:1`). */
-function requestedGpus(r: Rec, nodes: number): number | undefined {
-  const perJob = parseGres(r.tres_per_job);
-  if (perJob.length > 0) return gresTotal(perJob, 'gpu');
-  const perNode = parseGres(r.tres_per_node);
-  if (perNode.length > 0) return gresTotal(perNode, 'gpu') * Math.max(1, nodes);
-  const perTask = parseGres(r.tres_per_task);
-  if (perTask.length > 0) return gresTotal(perTask, 'gpu') * Math.max(1, num0(r.tasks));
-  return undefined;
+// ---- job GRES ----------------------------------------------------------------------------------------------
+//
+// Where a job's GRES show up, by version and by how it asked (`--gres=gpu:a100:2`, `--gpus-per-node=a100:2`,
+// `--gpus=a100:4`, `--gpus-per-task=1`):
+//   tres_alloc_str / tres_req_str  `gres/gpu=2` always (when AccountingStorageTRES tracks gres/gpu), plus
+//                                   `gres/gpu:a100=2` only when that typed TRES is tracked too: whole-job totals.
+//   tres_per_job / _node / _task   what was asked, with the model if one was named: `gres/gpu:a100:4` (23.02+),
+//                                   `gres:gpu:tesla:1` (22.05); per node and per task must be multiplied out.
+//   gres_detail                     per allocated node, what it got, with the model the node's gres.conf gives
+//                                   (`gpu:fakegpu:2(IDX:0-1)`, `mps(CNT:50)`): the only place the model of a job
+//                                   that named none appears.
+// The TRES totals win for the count; the other fields only say which model the untyped part is.
+
+/** Adds `g` into `list`, merging by type and model. */
+function addGres(list: GresCount[], g: GresCount): void {
+  if (g.count <= 0) return;
+  const same = list.find((o) => o.type === g.type && o.model === g.model);
+  if (same) same.count += g.count;
+  else list.push({ ...g });
+}
+
+/**
+ * GRES of a TRES string (`cpu=1,gres/gpu=4,gres/gpu:a100=2`). The untyped `gres/gpu` is the total of the type;
+ * typed entries are part of it, so only the rest (4 - 2) stays without a model.
+ */
+export function tresGres(s: unknown): GresCount[] {
+  if (typeof s !== 'string') return [];
+  const totals = new Map<string, number>();
+  const typed: GresCount[] = [];
+  for (const item of s.split(',')) {
+    if (!/^\s*gres\//i.test(item)) continue;
+    const g = parseGresItem(item);
+    if (!g) continue;
+    if (g.model === '') totals.set(g.type, (totals.get(g.type) ?? 0) + g.count);
+    else addGres(typed, g);
+  }
+  for (const [type, total] of totals) addGres(typed, { type, model: '', count: total - gresTotal(typed, type) });
+  return typed;
+}
+
+/** gres_detail (one string per allocated node), summed over nodes; `mps(CNT:50)` is 50 of mps. */
+function detailGres(v: unknown): GresCount[] {
+  const out: GresCount[] = [];
+  if (!Array.isArray(v)) return out;
+  for (const perNode of v) {
+    if (typeof perNode !== 'string') continue;
+    for (const item of splitTopLevel(perNode)) {
+      const cnt = /^([^(]*)\(CNT:(\d+)\)$/.exec(item);
+      const g = parseGresItem(cnt ? `${cnt[1]}:${cnt[2]}` : item);
+      if (g) addGres(out, g);
+    }
+  }
+  return out;
+}
+
+/** What the job asked for, whole job: per-job, per-node times nodes, per-task times tasks; per type the first that names it. */
+function requestedGres(r: Rec, nodes: number): GresCount[] {
+  const times = (s: unknown, n: number): GresCount[] => parseGres(s).map((g) => ({ ...g, count: g.count * Math.max(1, n) }));
+  return firstPerType([times(r.tres_per_job, 1), times(r.tres_per_node, nodes), times(r.tres_per_task, num0(r.tasks))]);
+}
+
+/** Per type, the counts of the first list that names the type. */
+function firstPerType(lists: GresCount[][]): GresCount[] {
+  const out: GresCount[] = [];
+  for (const list of lists) {
+    const fresh = new Set(list.map((g) => g.type).filter((t) => !out.some((o) => o.type === t)));
+    for (const g of list) if (fresh.has(g.type)) addGres(out, g);
+  }
+  return out;
+}
+
+/** Moves untyped counts to the models `hints` name beyond what is already typed (gres_detail, then the request). */
+function nameModels(list: GresCount[], hints: GresCount[][]): GresCount[] {
+  for (const hint of hints) {
+    for (const untyped of list.filter((g) => g.model === '')) {
+      for (const h of hint) {
+        if (h.type !== untyped.type || h.model === '' || untyped.count === 0) continue;
+        const known = list.find((g) => g.type === h.type && g.model === h.model)?.count ?? 0;
+        const move = Math.min(untyped.count, h.count - known);
+        if (move <= 0) continue;
+        untyped.count -= move;
+        addGres(list, { type: h.type, model: h.model, count: move });
+      }
+    }
+  }
+  return list.filter((g) => g.count > 0);
+}
+
+/** Whole-job GRES: allocated once the job has an allocation (tres_alloc_str set), else requested. */
+export function jobGres(r: Rec, nodes: number): GresCount[] {
+  const allocated = str(r.tres_alloc_str) !== '';
+  const requested = requestedGres(r, nodes);
+  const detail = allocated ? detailGres(r.gres_detail) : [];
+  const counts = allocated
+    ? firstPerType([tresGres(r.tres_alloc_str), detail, requested])
+    : firstPerType([tresGres(r.tres_req_str), requested]);
+  return nameModels(counts, [detail, requested]);
 }
 
 export function buildJob(raw: unknown, a: Anomalies, stateOf: (r: Rec, a: Anomalies) => { state: string; flags: string[] }): SlurmJob | undefined {
@@ -268,7 +338,7 @@ export function buildJob(raw: unknown, a: Anomalies, stateOf: (r: Rec, a: Anomal
     if (perNode !== undefined) memoryBytes = perNode * MB * Math.max(1, nodeCount);
     else if (perCpu !== undefined) memoryBytes = perCpu * MB * cpus;
   }
-  const gpus = alloc.size > 0 ? (tresGpus(alloc) ?? 0) : (tresGpus(req) ?? requestedGpus(raw, nodeCount) ?? 0);
+  const gres = jobGres(raw, nodeCount);
   const arrayTaskString = str(raw.array_task_string);
   return {
     jobId,
@@ -289,9 +359,11 @@ export function buildJob(raw: unknown, a: Anomalies, stateOf: (r: Rec, a: Anomal
     reason: str(raw.state_reason),
     cpus,
     memoryBytes: memoryBytes ?? 0,
-    gpus,
+    gpus: gresTotal(gres, 'gpu'),
+    gres,
     nodeCount,
     submitTime: num0(raw.submit_time),
+    eligibleTime: num0(raw.eligible_time),
     startTime: num0(raw.start_time),
     endTime: num0(raw.end_time),
     timeLimitSeconds: minutesToSeconds(raw.time_limit),
@@ -305,7 +377,7 @@ export interface PartitionShape {
   nodes(r: Rec): unknown;
   totalCpus(r: Rec): unknown;
   totalNodes(r: Rec): unknown;
-  isDefault(r: Rec): boolean;
+  isDefault(r: Rec): boolean | undefined;
   maxTime(r: Rec): unknown;
 }
 
@@ -329,6 +401,7 @@ export function buildPartitions(doc: Rec, a: Anomalies, shape: PartitionShape): 
       note(a, `partition ${r.name} node list: ${(e as Error).message}`);
     }
     const states = words(shape.state(r));
+    for (const st of states) if (!PARTITION_KNOWN.has(st)) note(a, `partition state "${st}"`);
     const maxTime = shape.maxTime(r);
     out.push({
       name: r.name,
@@ -454,14 +527,6 @@ export function buildCluster(doc: Rec, a: Anomalies, version: string): ClusterIn
   };
 }
 
-const ENDPOINT: Record<ResourceKind, string> = {
-  cluster: 'ping',
-  nodes: 'nodes',
-  jobs: 'jobs',
-  partitions: 'partitions',
-  diag: 'diag',
-};
-
-export function apiPath(version: string, kind: ResourceKind): string {
-  return `/slurm/${version}/${ENDPOINT[kind]}`;
+export function apiPath(version: string, kind: ResourceKind): string | undefined {
+  return resourcePath(kind, version);
 }

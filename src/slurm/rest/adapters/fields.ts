@@ -8,8 +8,8 @@ export const NODE_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 export const JOB_FIELDS: ReadonlySet<string> = new Set([
-  'job_id', 'cluster', 'job_state', 'cpus', 'node_count', 'tres_alloc_str', 'tres_req_str', 'memory_per_node', 'memory_per_cpu',
-  'tres_per_job', 'tres_per_node', 'tres_per_task', 'tasks', 'array_task_string', 'array_job_id', 'array_task_id',
+  'job_id', 'cluster', 'job_state', 'eligible_time', 'cpus', 'node_count', 'tres_alloc_str', 'tres_req_str', 'memory_per_node', 'memory_per_cpu',
+  'tres_per_job', 'tres_per_node', 'tres_per_task', 'tasks', 'gres_detail', 'array_task_string', 'array_job_id', 'array_task_id',
   'name', 'user_name', 'account', 'partition', 'qos', 'state_reason', 'submit_time', 'start_time', 'end_time',
   'time_limit', 'priority',
 ]);

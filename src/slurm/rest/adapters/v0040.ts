@@ -2,8 +2,9 @@
 // job states as arrays (["MIXED","PLANNED"], ["COMPLETED","COMPLETING"]), `free_mem`, features as arrays, and
 // partitions with nested objects (nodes.configured, cpus.total, maximums.time, partition.state). Every later
 // version up to v0.0.44 keeps these field names for what the exporter reads, so they reuse this shape.
-// Partitions carry no default flag in this shape: isDefault is always false here.
-import { type ApiAdapter, type Rec, apiPath, buildCluster, buildDiag, buildJob, buildNode, buildPartitions, isRecord, jobState, nodeState, num } from './common.ts';
+// Slurm 23.11's data_parser dropped the partition flags, DEFAULT among them: unless an answer carries a flags
+// list after all, whether a partition is the default is unknown, never guessed as false.
+import { type ApiAdapter, type Rec, apiPath, buildCluster, buildDiag, buildJob, buildNode, buildPartitions, isRecord, jobState, nodeState, num, strList } from './common.ts';
 
 const sub = (r: Rec, k: string): Rec => (isRecord(r[k]) ? r[k] : {});
 
@@ -23,7 +24,10 @@ export function dataParserAdapter(version: string): ApiAdapter {
         nodes: (r) => sub(r, 'nodes').configured,
         totalCpus: (r) => sub(r, 'cpus').total,
         totalNodes: (r) => sub(r, 'nodes').total,
-        isDefault: () => false,
+        isDefault: (r) => {
+          const flags = r.flags ?? sub(r, 'partition').flags;
+          return Array.isArray(flags) ? strList(flags).some((f) => f.toLowerCase() === 'default') : undefined;
+        },
         maxTime: (r) => sub(r, 'maximums').time,
       }),
     diag: buildDiag,
