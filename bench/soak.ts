@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, freePort, waitHttp, start, stop, saveResults } from './lib.ts';
+import { COLLECTOR_GROUPS } from '../src/slurm/resources.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 2000);
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -18,7 +19,7 @@ const simPort = await freePort();
 const simUrl = `http://127.0.0.1:${simPort}`;
 const sim = start(BIN, ['simulate', '--listen', `127.0.0.1:${simPort}`, '--nodes', String(NODES), '--jobs', String(JOBS), '--tick', '5000'], 'sim');
 const conf = join(dir, 'exporter.yaml');
-const groups = ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => `  ${g}: { interval: ${INTERVAL}, timeout: 4s }`);
+const groups = COLLECTOR_GROUPS.map((g) => `  ${g}: { interval: ${INTERVAL}, timeout: 4s }`);
 writeFileSync(conf, ['collectors:', ...groups, ''].join('\n'));
 const samples: { t: number; rss: number; heap: number; up: boolean; errors: number }[] = [];
 try {

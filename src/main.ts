@@ -1,6 +1,7 @@
 // Wiring only: config → source → poller → collectors → exposition cache → HTTP, in named steps that read top
 // to bottom. Signals live in cli.ts.
 import type { ExporterConfig } from './config/types.ts';
+import { stalenessLimitFor } from './config/schema.ts';
 import type { Logger } from './logger.ts';
 import { Poller } from './poll/poller.ts';
 import { SnapshotStore } from './poll/snapshot-store.ts';
@@ -87,8 +88,8 @@ function readiness(cfg: ExporterConfig, poller: Poller, ha: HaCoordinator): { ok
     if (!s.active || s.unsupported) continue;
     if (s.lastSuccessAt === undefined) {
       problems.push(`${s.group}: no successful collection yet${s.lastError ? ` (last error: ${s.lastError})` : ''}`);
-    } else if (now - s.lastSuccessAt > cfg.server.stalenessLimitMs) {
-      problems.push(`${s.group}: data is ${Math.round((now - s.lastSuccessAt) / 1000)} s old (limit ${cfg.server.stalenessLimitMs / 1000} s)`);
+    } else if (now - s.lastSuccessAt > stalenessLimitFor(cfg, s.group)) {
+      problems.push(`${s.group}: data is ${Math.round((now - s.lastSuccessAt) / 1000)} s old (limit ${stalenessLimitFor(cfg, s.group) / 1000} s)`);
     }
   }
   return problems.length ? { ok: false, reason: problems.join('; ') } : { ok: true, reason: 'ready' };

@@ -24,7 +24,7 @@ export const EXPORTER_METRICS: Record<string, MetricDesc> = {
     help: 'How long the previous /metrics scrape took to serve, seconds (the current one is still being written).',
     labels: [],
     source: SELF,
-    note: 'The seed named it without a type; the writers support gauges and counters only, so it is a gauge of the previous scrape rather than a summary. Prometheus\'s own scrape_duration_seconds measures the current one from outside.',
+    note: 'A gauge of the previous scrape rather than a summary of all of them. Prometheus\'s own scrape_duration_seconds measures the current one from outside.',
   },
   scrapes: {
     name: 'slurm_exporter_scrapes_total',

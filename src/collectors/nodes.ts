@@ -12,7 +12,7 @@ const NODES: MetricDesc = {
   help: 'Nodes by base state (lower case, as Slurm names it: idle, mixed, allocated, down, error, future, unknown, or any newer state). The sum over state is the number of nodes the API lists; flags such as drain are in slurm_nodes_with_flag. Slurm 22.05 does not list FUTURE nodes.',
   labels: ['cluster', 'state'],
   source: SRC_STATE,
-  note: 'The seed named this slurm_cluster_nodes_total; a gauge must not end in _total, so it is slurm_nodes{state}. An alert on absent(slurm_cluster_nodes_total) becomes absent(slurm_nodes); sum(slurm_nodes) is the node count.',
+  note: 'Other exporters call this slurm_cluster_nodes_total; a gauge must not end in _total, so it is slurm_nodes{state}. An alert on absent(slurm_cluster_nodes_total) becomes absent(slurm_nodes); sum(slurm_nodes) is the node count.',
 };
 
 const WITH_FLAG: MetricDesc = {

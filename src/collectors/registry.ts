@@ -4,6 +4,11 @@ import { clusterCollector } from './cluster.ts';
 import { nodesCollector } from './nodes.ts';
 import { partitionsCollector } from './partitions.ts';
 import { jobsCollector } from './jobs.ts';
+import { usersCollector } from './users.ts';
+import { gpusCollector } from './gpus.ts';
+import { queueWaitCollector } from './queue-wait.ts';
+import { finishedCollector } from './finished.ts';
+import { jobSeriesCollector } from './job-series.ts';
 import { schedulerCollector } from './scheduler.ts';
 
 export const ALL_COLLECTORS: readonly Collector[] = [
@@ -11,6 +16,11 @@ export const ALL_COLLECTORS: readonly Collector[] = [
   nodesCollector,
   partitionsCollector,
   jobsCollector,
+  usersCollector,
+  gpusCollector,
+  queueWaitCollector,
+  finishedCollector,
+  jobSeriesCollector,
   schedulerCollector,
 ];
 

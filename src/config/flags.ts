@@ -22,7 +22,7 @@ export interface ConfigFlag {
 export const CONFIG_FILE_FLAG = '--config.file';
 
 export const CONFIG_FLAGS: readonly ConfigFlag[] = [
-  { flag: CONFIG_FILE_FLAG, arg: '<file>', help: 'YAML configuration file (the seed\'s server / slurm / collectors shape; ${VAR} and ${VAR:-default} are expanded).' },
+  { flag: CONFIG_FILE_FLAG, arg: '<file>', help: 'YAML configuration file (sections server, slurm, collectors, limits, log; ${VAR} and ${VAR:-default} are expanded).' },
   { flag: '--web.listen-address', arg: '<address>', path: 'server.listenAddress' },
   { flag: '--web.telemetry-path', arg: '<path>', path: 'server.telemetryPath' },
   { flag: '--web.config.file', arg: '<file>', path: 'server.webConfigFile' },

@@ -70,7 +70,7 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv, where: str
       data[k] = v;
       continue;
     }
-    // Foreign sections (the seed's resources:) are tolerated, but a misspelt section would silently
+    // Foreign sections (a Kubernetes-style resources: block) are tolerated, but a misspelt section would silently
     // fall back to defaults, so a near miss is an error.
     const near = closest(k, TOP_LEVEL_KEYS);
     if (near) throw new ConfigError(`${where}: ${k}: unknown top-level key; did you mean "${near}"?`);

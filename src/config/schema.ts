@@ -1,5 +1,5 @@
 // The configuration schema: the one place for keys, defaults, validation and descriptions. The file's
-// shape is the seed's (server / slurm / collectors with "30s"-style durations); parsing yields
+// sections are server / slurm / collectors / limits / log / demo, with "30s"-style durations; parsing yields
 // ExporterConfig (milliseconds, bytes). The docs generator and --help read descriptions from here.
 import * as z from 'zod';
 import type { CollectorGroupConfig, ExporterConfig } from './types.ts';
@@ -139,6 +139,11 @@ function checkSlurmUrl(s: string): string | undefined {
 
 // ---------------------------------------------------------------------------------------------
 
+/** How old a group's data may be before /ready fails: the configured limit, else 3 intervals (at least 5 min). */
+export function stalenessLimitFor(cfg: ExporterConfig, group: string): number {
+  return cfg.server.stalenessLimitMs ?? Math.max(MIN_STALENESS_MS, 3 * (cfg.collectors[group]?.intervalMs ?? 0));
+}
+
 export interface SchemaContext {
   env: NodeJS.ProcessEnv;
   hostname: () => string;
@@ -197,7 +202,7 @@ export function buildConfigSchema(ctx: SchemaContext) {
       scrapeTimeout: doc(durationField().prefault('30s'), durationType, 'A scrape must be answered within this (and within Prometheus\' own scrape timeout), else 503. 0 = none.'),
       webConfigFile: doc(stringField().optional(), 'path', 'exporter-toolkit web config file: TLS, basic auth, HTTP headers.', { defaultText: 'unset (plain HTTP)' }),
       stalenessLimit: doc(durationField({ positive: true }).optional(), durationType, 'Data older than this makes /ready answer 503; must be longer than every enabled interval.', {
-        defaultText: '5m, or 3 × the longest enabled interval if longer',
+        defaultText: 'per collector group: 5m, or 3 × its interval if longer',
       }),
       leaderElection,
     })
@@ -341,7 +346,7 @@ export function buildConfigSchema(ctx: SchemaContext) {
           maxConcurrentScrapes: c.server.maxConcurrentScrapes,
           scrapeTimeoutMs: c.server.scrapeTimeout,
           webConfigFile: c.server.webConfigFile,
-          stalenessLimitMs: c.server.stalenessLimit ?? Math.max(MIN_STALENESS_MS, 3 * longest),
+          stalenessLimitMs: c.server.stalenessLimit,
           leaderElection: {
             enabled: le.enabled,
             backend: le.backend ?? (le.enabled ? 'kubernetes' : 'none'),
@@ -410,7 +415,7 @@ export function toFileShape(cfg: ExporterConfig): Record<string, unknown> {
       maxConcurrentScrapes: cfg.server.maxConcurrentScrapes,
       scrapeTimeout: d(cfg.server.scrapeTimeoutMs),
       webConfigFile: cfg.server.webConfigFile,
-      stalenessLimit: d(cfg.server.stalenessLimitMs),
+      stalenessLimit: cfg.server.stalenessLimitMs === undefined ? undefined : d(cfg.server.stalenessLimitMs),
       leaderElection: prune({
         enabled: le.enabled,
         backend: le.backend,

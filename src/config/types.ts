@@ -50,8 +50,8 @@ export interface ExporterConfig {
     maxConcurrentScrapes: number;
     scrapeTimeoutMs: number;
     webConfigFile: string | undefined;
-    /** Data older than this makes /ready answer 503. */
-    stalenessLimitMs: number;
+    /** Data older than this makes /ready answer 503; undefined: per group (stalenessLimitFor). */
+    stalenessLimitMs: number | undefined;
     leaderElection: LeaderElectionConfig;
   };
   slurm: {

@@ -6,7 +6,7 @@ const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/;
 
 /**
  * Milliseconds from "500ms", "30s", "1m", "1h30m", "1.5s", "2d"; a number (or numeric string) is seconds,
- * as in the seed's examples. Returns undefined when the text is not a duration.
+ * as in the configuration examples ("30s", "2m"). Returns undefined when the text is not a duration.
  */
 export function parseDuration(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;

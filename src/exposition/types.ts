@@ -12,7 +12,7 @@ export interface MetricDesc {
   labels: readonly string[];
   /** Where the value comes from (REST field, CLI column), for the generated reference. */
   source: string;
-  /** Set when the name differs from the one a seed document used, and why. */
+  /** Set when the name differs from the one operators may know from elsewhere, and why. */
   note?: string;
   /** Histograms only: the buckets' upper bounds, ascending and finite; the `+Inf` bucket is implied. */
   buckets?: readonly number[];

@@ -1,4 +1,4 @@
-// Protections in front of any SlurmSource: the seed's slurm.rateLimit (token bucket) and slurm.cache
+// Protections in front of any SlurmSource: slurm.rateLimit (token bucket) and slurm.cache
 // (reuse an answer younger than ttl). Both sit outside the source so REST, CLI and simulator share them.
 import type { ResourceKind } from './model.ts';
 import { SlurmFetchError, type FetchResult, type SlurmSource } from './source.ts';

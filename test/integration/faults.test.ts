@@ -10,6 +10,7 @@ import path from 'node:path';
 import { type FaultSpec, SlurmSimulator } from '../../src/simulator/server.ts';
 import { signJwt } from '../../src/simulator/server.ts';
 import { type ExporterProcess, httpGet, parseSamples, spawnExporter, sumBy, waitFor } from '../support/exporter-process.ts';
+import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
 
 const NODES = 20;
 const INTERVAL_S = 1;
@@ -18,7 +19,7 @@ const KEY = Buffer.from('fault-matrix-test-key-0123456789abcdef');
 function config(extra = ''): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'faults-'));
   const file = path.join(dir, 'exporter.yaml');
-  const groups = ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => `  ${g}: { interval: ${INTERVAL_S}s, timeout: 700ms }`);
+  const groups = COLLECTOR_GROUPS.map((g) => `  ${g}: { interval: ${INTERVAL_S}s, timeout: 700ms }`);
   writeFileSync(file, ['server:', '  stalenessLimit: 4s', 'slurm:', '  maxResponseSize: 4MiB', extra, 'collectors:', ...groups, ''].join('\n'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return file;

@@ -13,6 +13,7 @@ import { type ExporterProcess, httpGet, spawnExporter, waitFor } from '../suppor
 import { FakeKubeApi } from '../support/fake-kube-api.ts';
 import { type EtcdProcess, startEtcd } from '../support/etcd.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
+import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
 
 const LEASE_S = 3;
 const RENEW_S = 2;
@@ -217,7 +218,7 @@ function yaml(id: string, lines: string[], mode = 'active-passive'): string {
     `    identity: ${id}`,
     ...lines.map((l) => `    ${l}`),
     'collectors:',
-    ...['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => `  ${g}: { interval: 500ms, timeout: 400ms }`),
+    ...COLLECTOR_GROUPS.map((g) => `  ${g}: { interval: 500ms, timeout: 400ms }`),
     '',
   ].join('\n');
 }

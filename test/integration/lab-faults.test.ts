@@ -10,6 +10,7 @@ import path from 'node:path';
 import { type ExporterProcess, httpGet, parseSamples, spawnExporter, sumBy, waitFor } from '../support/exporter-process.ts';
 import { FaultProxy, type ProxyMode } from '../support/fault-proxy.ts';
 import { readLabEnv } from '../support/slurm-lab.ts';
+import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
 
 const lab = readLabEnv();
 
@@ -23,7 +24,7 @@ describe('faults in front of the real Slurm lab', () => {
     const url = await proxy.start();
     dir = mkdtempSync(path.join(tmpdir(), 'lab-faults-'));
     const conf = path.join(dir, 'exporter.yaml');
-    const groups = ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => `  ${g}: { interval: 1s, timeout: 800ms }`);
+    const groups = COLLECTOR_GROUPS.map((g) => `  ${g}: { interval: 1s, timeout: 800ms }`);
     writeFileSync(conf, ['server:', '  stalenessLimit: 5s', 'slurm:', '  maxResponseSize: 1MiB', 'collectors:', ...groups, ''].join('\n'));
     exp = await spawnExporter(['--slurm.url', url, '--config.file', conf], { env: { SLURM_JWT: lab.SLURM_JWT, SLURM_USER: lab.SLURM_USER } });
     await waitFor('/ready', async () => (await httpGet(`${exp.url}/ready`)).status === 200, 30_000);

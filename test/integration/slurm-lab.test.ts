@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ExporterProcess, httpGet, spawnExporter, sumBy, waitFor } from '../support/exporter-process.ts';
 import { type LabEnv, jobsByState, nodesByState, partitionNodesByState, readLabEnv } from '../support/slurm-lab.ts';
+import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
 
 const lab: LabEnv = readLabEnv();
 // Short intervals so a retry sees fresh data quickly.
@@ -16,7 +17,7 @@ const confDir = mkdtempSync(path.join(tmpdir(), 'lab-conf-'));
 const confFile = path.join(confDir, 'exporter.yaml');
 writeFileSync(
   confFile,
-  ['collectors:', ...['cluster', 'nodes', 'jobs', 'partitions', 'scheduler'].map((g) => `  ${g}: { interval: 2s, timeout: 1500ms }`), ''].join('\n'),
+  ['collectors:', ...COLLECTOR_GROUPS.map((g) => `  ${g}: { interval: 2s, timeout: 1500ms }`), ''].join('\n'),
 );
 const FAST = ['--config.file', confFile];
 process.on('exit', () => rmSync(confDir, { recursive: true, force: true }));

@@ -66,7 +66,7 @@ describe('jobs collector, Slurm 25.11 lab scenario', () => {
 });
 
 describe('jobs collector, edge cases', () => {
-  it('passes unknown states and flags through and reports each once', () => {
+  it('passes unknown states and flags through without reporting them again', () => {
     const c = ctx({
       jobs: [
         job(1, 'teleported', ['a'], { stateFlags: ['glowing'] }),
@@ -83,7 +83,9 @@ describe('jobs collector, edge cases', () => {
     assert.equal(states.teleported, 2);
     for (const s of ['out_of_memory', 'node_fail', 'boot_fail', 'deadline', 'preempted']) assert.equal(states[s], 1, s);
     assert.equal(byLabels(out, 'slurm_jobs_with_flag').glowing, 2);
-    assert.deepEqual(c.anomalies, ['job state "teleported"', 'job state flag "glowing"']);
+    // The adapter reports unknown words once when it reads them (resource-framework.test.ts); the collector
+    // passes them through without reporting them a second time.
+    assert.deepEqual(c.anomalies, []);
   });
 
   it(`keeps at most ${MAX_PENDING_REASONS} pending reasons and folds the rarest into "other"`, () => {

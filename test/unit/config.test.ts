@@ -18,6 +18,7 @@ import {
 import { expandEnv } from '../../src/config/env.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../../src/config/units.ts';
 import type { ExporterConfig } from '../../src/config/types.ts';
+import { stalenessLimitFor } from '../../src/config/schema.ts';
 import { fakeJwt } from '../support/fake-jwt.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slurm-exporter-config-test-'));
@@ -201,7 +202,10 @@ describe('defaults', () => {
     assert.equal(cfg.server.maxConcurrentScrapes, 10);
     assert.equal(cfg.server.scrapeTimeoutMs, 30_000);
     // 3 × the longest default interval (partitions, 120 s) is longer than 5 minutes.
-    assert.equal(cfg.server.stalenessLimitMs, 360_000);
+    assert.equal(cfg.server.stalenessLimitMs, undefined);
+    assert.equal(stalenessLimitFor(cfg, 'partitions'), 360_000);
+    assert.equal(stalenessLimitFor(cfg, 'nodes'), 300_000);
+    assert.equal(stalenessLimitFor(cfg, 'fairshare'), 900_000);
     assert.equal(cfg.server.leaderElection.enabled, false);
     assert.equal(cfg.server.leaderElection.backend, 'none');
     assert.equal(cfg.server.leaderElection.mode, 'single');
@@ -212,7 +216,7 @@ describe('defaults', () => {
     assert.deepEqual(cfg.limits, { perNode: true, maxReasonLength: 100 });
     assert.deepEqual(cfg.log, { level: 'info', format: 'logfmt' });
     assert.equal(cfg.demo, false);
-    assert.deepEqual(Object.keys(cfg.collectors), ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler']);
+    assert.deepEqual(Object.keys(cfg.collectors), ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd']);
   });
 
   test('identity falls back from POD_NAME to HOSTNAME to the host name', async () => {
@@ -225,7 +229,7 @@ describe('defaults', () => {
     const { cfg } = await load('server:\n  stalenessLimit: 10m\n');
     assert.equal(cfg.server.stalenessLimitMs, 600_000);
     const { message } = await loadError('server:\n  stalenessLimit: 1m\n');
-    assert.match(message, /server\.stalenessLimit: 1m must be longer than the longest enabled collector interval \(2m\)/);
+    assert.match(message, /server\.stalenessLimit: 1m must be longer than the longest enabled collector interval \(5m\)/);
   });
 
   test('empty values and empty sections count as unset', async () => {
@@ -389,7 +393,7 @@ describe('error messages', () => {
 
   test('unknown collector group names it and lists the known ones', async () => {
     const { message, path } = await loadError('collectors:\n  gpus:\n    interval: 30s\n');
-    assert.equal(message, `config ${path}: collectors.gpus: unknown collector group "gpus" (known groups: cluster, nodes, jobs, partitions, scheduler)`);
+    assert.equal(message, `config ${path}: collectors.gpus: unknown collector group "gpus" (known groups: cluster, nodes, jobs, partitions, scheduler, fairshare, reservations, licenses, slurmdbd)`);
     const typo = await loadError('collectors:\n  node:\n    interval: 30s\n');
     assert.match(typo.message, /collectors\.node: unknown collector group "node" \(did you mean "nodes"\? known groups: /);
   });

@@ -2,11 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { family, type MetricFamily } from '../../src/exposition/types.ts';
+import { family, histogramCopy, histogramSample, observe, type MetricDesc, type MetricFamily } from '../../src/exposition/types.ts';
 import {
   escapeHelp,
   escapeLabelValue,
   finishPage,
+  formatBound,
   formatValue,
   renderFamilies,
   renderPage,
@@ -86,7 +87,29 @@ const scrapes = family(
 );
 const empty = family({ name: 'slurm_empty', type: 'gauge', help: 'Nothing yet.', labels: ['cluster'], source: 'test' });
 
-const representative: MetricFamily[] = [jobs, nodes, tricky, floats, unlabelled, scrapes, empty];
+// Histograms: one series with observations (one exactly on a bound), one without, a tricky label value.
+const WAIT: MetricDesc = {
+  name: 'slurm_test_wait_seconds',
+  type: 'histogram',
+  help: 'Waits.',
+  labels: ['cluster', 'partition'],
+  source: 'test',
+  buckets: [1, 2.5, 10],
+};
+function waits(): MetricFamily {
+  const cpu = histogramSample(WAIT, ['c1', 'cpu']);
+  for (const v of [0.5, 2.5, 3, 50]) observe(cpu, WAIT.buckets!, v);
+  const idle = histogramSample(WAIT, ['c1', 'say "hi"\\\n']);
+  return family(WAIT, [cpu, idle]);
+}
+const UNLABELLED_HIST: MetricDesc = { name: 'slurm_test_render_seconds', type: 'histogram', help: 'Renders.', labels: [], source: 'test', buckets: [0.1] };
+function renders(): MetricFamily {
+  const s = histogramSample(UNLABELLED_HIST, []);
+  observe(s, UNLABELLED_HIST.buckets!, 0.05);
+  return family(UNLABELLED_HIST, [s]);
+}
+
+const representative: MetricFamily[] = [jobs, nodes, tricky, floats, unlabelled, scrapes, empty, waits(), renders()];
 
 void describe('text format 0.0.4', () => {
   void it('renders counters with _total on TYPE and sample lines', () => {
@@ -151,6 +174,83 @@ void describe('OpenMetrics 1.0.0', () => {
     assert.ok(!renderFamilies([jobs], 'openmetrics').includes('# EOF'));
     assert.equal(finishPage(page, 'openmetrics'), page, 'finishing a finished page adds no second # EOF');
     assert.equal(finishPage([], 'openmetrics'), '# EOF\n');
+  });
+});
+
+void describe('histograms', () => {
+  const cpuLines =
+    'slurm_test_wait_seconds_bucket{cluster="c1",partition="cpu",le="1"} 1\n' +
+    'slurm_test_wait_seconds_bucket{cluster="c1",partition="cpu",le="2.5"} 2\n' +
+    'slurm_test_wait_seconds_bucket{cluster="c1",partition="cpu",le="10"} 3\n' +
+    'slurm_test_wait_seconds_bucket{cluster="c1",partition="cpu",le="+Inf"} 4\n' +
+    'slurm_test_wait_seconds_sum{cluster="c1",partition="cpu"} 56\n' +
+    'slurm_test_wait_seconds_count{cluster="c1",partition="cpu"} 4\n';
+
+  void it('text 0.0.4: cumulative _bucket lines ending in +Inf, then _sum and _count; empty series all zeros', () => {
+    const out = renderFamilies([waits()], 'text');
+    const idle = 'cluster="c1",partition="say \\"hi\\"\\\\\\n"';
+    assert.equal(
+      out,
+      '# HELP slurm_test_wait_seconds Waits.\n# TYPE slurm_test_wait_seconds histogram\n' + cpuLines +
+        `slurm_test_wait_seconds_bucket{${idle},le="1"} 0\n` +
+        `slurm_test_wait_seconds_bucket{${idle},le="2.5"} 0\n` +
+        `slurm_test_wait_seconds_bucket{${idle},le="10"} 0\n` +
+        `slurm_test_wait_seconds_bucket{${idle},le="+Inf"} 0\n` +
+        `slurm_test_wait_seconds_sum{${idle}} 0\n` +
+        `slurm_test_wait_seconds_count{${idle}} 0\n`,
+    );
+  });
+
+  void it('OpenMetrics: TYPE histogram, no _total, le in canonical float form', () => {
+    const out = renderFamilies([waits()], 'openmetrics');
+    assert.ok(out.startsWith('# HELP slurm_test_wait_seconds Waits.\n# TYPE slurm_test_wait_seconds histogram\n'), out);
+    assert.ok(out.includes(cpuLines.replace('le="1"', 'le="1.0"').replace('le="10"', 'le="10.0"')), out);
+    assert.ok(!out.includes('_total'));
+  });
+
+  void it('writes unlabelled histograms without empty braces on _sum and _count', () => {
+    assert.equal(
+      renderFamilies([renders()], 'text'),
+      '# HELP slurm_test_render_seconds Renders.\n# TYPE slurm_test_render_seconds histogram\n' +
+        'slurm_test_render_seconds_bucket{le="0.1"} 1\nslurm_test_render_seconds_bucket{le="+Inf"} 1\n' +
+        'slurm_test_render_seconds_sum 0.05\nslurm_test_render_seconds_count 1\n',
+    );
+  });
+
+  void it('observe() counts a value on a bound in that bucket (le is inclusive) and above it in +Inf only', () => {
+    const s = histogramSample(WAIT, ['c1', 'x']);
+    for (const v of [1, 10, 11, 0]) observe(s, WAIT.buckets!, v);
+    assert.deepEqual(s.histogram.buckets, [2, 2, 3]);
+    assert.equal(s.value, 4);
+    const copy = histogramCopy(s, ['c2', 'x']);
+    observe(s, WAIT.buckets!, 0);
+    assert.deepEqual(copy, { values: ['c2', 'x'], value: 4, histogram: { buckets: [2, 2, 3], sum: 22 } });
+  });
+
+  void it('formats bounds per format', () => {
+    assert.equal(formatBound(10, 'text'), '10');
+    assert.equal(formatBound(10, 'openmetrics'), '10.0');
+    assert.equal(formatBound(0.25, 'openmetrics'), '0.25');
+    assert.equal(formatBound(604800, 'openmetrics'), '604800.0');
+    assert.equal(formatBound(1e21, 'openmetrics'), '1e+21');
+  });
+
+  void it('refuses broken histograms, naming the family', () => {
+    const withDesc = (d: Partial<MetricDesc>): MetricFamily => {
+      const desc = { ...WAIT, ...d };
+      return family(desc, [{ values: desc.labels.map(() => 'x'), value: 0, histogram: { buckets: (desc.buckets ?? []).map(() => 0), sum: 0 } }]);
+    };
+    assert.throws(() => renderFamilies([withDesc({ buckets: undefined })], 'text'), /"slurm_test_wait_seconds": histogram without buckets/);
+    assert.throws(() => renderFamilies([withDesc({ buckets: [1, 1] })], 'text'), /strictly ascending/);
+    assert.throws(() => renderFamilies([withDesc({ buckets: [1, Infinity] })], 'text'), /not finite/);
+    assert.throws(() => renderFamilies([withDesc({ labels: ['cluster', 'le'] })], 'text'), /label named "le"/);
+    const bad = (histogram: { buckets: number[]; sum: number } | undefined, value = 3): MetricFamily =>
+      family(WAIT, [{ values: ['c1', 'cpu'], value, ...(histogram ? { histogram } : {}) }]);
+    assert.throws(() => renderFamilies([bad(undefined)], 'text'), /sample needs 3 bucket counts/);
+    assert.throws(() => renderFamilies([bad({ buckets: [1, 2], sum: 0 })], 'text'), /sample needs 3 bucket counts/);
+    assert.throws(() => renderFamilies([bad({ buckets: [2, 1, 3], sum: 0 })], 'text'), /cumulative/);
+    assert.throws(() => renderFamilies([bad({ buckets: [1, 2, 3], sum: 0 }, 2)], 'text'), /count is below the last bucket/);
+    assert.throws(() => renderFamilies([family(WAIT, [{ values: ['c1'], value: 0, histogram: { buckets: [0, 0, 0], sum: 0 } }])], 'text'), /sample has 1 label values, want 2/);
   });
 });
 
@@ -256,6 +356,21 @@ void describe('pages pass real parsers', () => {
       assert.equal(counter?.[1], 'counter');
       assert.equal(samples.filter((s) => s[3] === 'slurm_jobs_submitted_total').length, 2);
       assert.ok(!samples.some((s) => s[0] === 'slurm_empty'));
+    });
+  }
+
+  for (const format of ['text', 'openmetrics'] as const) {
+    void it(`${format} histograms parse as histograms with cumulative buckets`, () => {
+      requirePythonClient();
+      const samples = pyParse(renderPage([waits()], format), format).filter((s) => s[4]['partition'] === 'cpu');
+      assert.ok(samples.every((s) => s[0] === 'slurm_test_wait_seconds' && s[1] === 'histogram'));
+      const buckets = samples.filter((s) => s[3] === 'slurm_test_wait_seconds_bucket').map((s) => [s[4]['le'], s[5]]);
+      const le = format === 'text' ? ['1', '2.5', '10', '+Inf'] : ['1.0', '2.5', '10.0', '+Inf'];
+      assert.deepEqual(buckets, le.map((l, i) => [l, ['1.0', '2.0', '3.0', '4.0'][i]]));
+      assert.deepEqual(samples.filter((s) => !s[3].endsWith('_bucket')).map((s) => [s[3], s[5]]), [
+        ['slurm_test_wait_seconds_sum', '56.0'],
+        ['slurm_test_wait_seconds_count', '4.0'],
+      ]);
     });
   }
 

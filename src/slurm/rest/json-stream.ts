@@ -92,75 +92,133 @@ function sameBytes(buf: Buffer, at: number, want: Buffer): boolean {
   return true;
 }
 
+// Byte classes for skipping a value without parsing it: what ends a run of plain bytes.
+const C_PLAIN = 0;
+const C_QUOTE = 1;
+const C_OPEN = 2;
+const C_CLOSE = 3;
+const C_BAD = 4; // cannot occur outside a string in a valid value here
+const CLASS = new Uint8Array(256);
+CLASS[QUOTE] = C_QUOTE;
+CLASS[OPEN_BRACE] = C_OPEN;
+CLASS[OPEN_BRACKET] = C_OPEN;
+CLASS[CLOSE_BRACE] = C_CLOSE;
+CLASS[CLOSE_BRACKET] = C_CLOSE;
+CLASS[BACKSLASH] = C_BAD;
+CLASS[COLON] = C_BAD;
+// Deeper nesting than this is left to the exact parse (the open brackets are kept as bits of one integer).
+const MAX_SKIP_DEPTH = 30;
+
+function skipWhitespace(buf: Buffer, i: number, end: number): number {
+  while (i < end && isWhitespace(buf[i] as number)) i++;
+  return i;
+}
+
+/** The end (after the closing quote) of the string opening at buf[i], or -1 when it does not close before end. */
+function skipString(buf: Buffer, i: number, end: number): number {
+  i++;
+  while (i < end) {
+    const c = buf[i++];
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH) i++;
+  }
+  return -1;
+}
+
 /**
- * The picked members of a pretty-printed object in buf[start, end) (start at '{', end after the closing '}'),
- * or undefined when the text is not laid out as expected (the caller then parses it whole). Members start on
- * lines indented by the same number of spaces m; as a raw newline cannot occur in a JSON string, a line of
- * exactly m spaces and a quote is the next member, so the values we do not need are skipped by one tight
- * byte loop, never parsed. (A call per member into Buffer.indexOf costs more than the loop.)
+ * The end of the object or array opening at buf[i], or -1 when it does not close properly before end. Strings
+ * are skipped with their escapes, and every closing bracket must match its opening one, so the end is exactly
+ * where JSON.parse would see it; the contents are not otherwise validated.
+ */
+function skipContainer(buf: Buffer, i: number, end: number): number {
+  let open = 0; // one bit per level: 1 for '{', 0 for '['
+  let depth = 0;
+  while (i < end) {
+    const c = buf[i] as number;
+    const t = CLASS[c];
+    if (t === C_PLAIN) {
+      i++;
+    } else if (t === C_QUOTE) {
+      i = skipString(buf, i, end);
+      if (i < 0) return -1;
+    } else if (t === C_OPEN) {
+      if (++depth > MAX_SKIP_DEPTH) return -1;
+      open = open * 2 + (c === OPEN_BRACE ? 1 : 0);
+      i++;
+    } else if (t === C_CLOSE) {
+      if ((open & 1) !== (c === CLOSE_BRACE ? 1 : 0)) return -1;
+      open = Math.floor(open / 2);
+      i++;
+      if (--depth === 0) return i;
+    } else if (c === COLON) {
+      i++;
+    } else {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+/** The end of a number, true, false or null starting at buf[i] (its spelling is not checked), or -1. */
+function skipLiteral(buf: Buffer, i: number, end: number): number {
+  const from = i;
+  while (i < end) {
+    const c = buf[i] as number;
+    if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || isWhitespace(c)) break;
+    if (CLASS[c] !== C_PLAIN) return -1;
+    i++;
+  }
+  return i > from ? i : -1;
+}
+
+function skipValue(buf: Buffer, i: number, end: number): number {
+  const c = buf[i];
+  if (c === QUOTE) return skipString(buf, i, end);
+  if (c === OPEN_BRACE || c === OPEN_BRACKET) return skipContainer(buf, i, end);
+  return skipLiteral(buf, i, end);
+}
+
+/** Whether the member name in buf(from, to) (quotes excluded, no escapes) is one of the picked ones. */
+function isPicked(buf: Buffer, from: number, to: number, idx: Map<number, Buffer[]>): boolean {
+  const candidates = idx.get((to - from) * 256 + (buf[from] as number));
+  return candidates !== undefined && candidates.some((c) => sameBytes(buf, from, c));
+}
+
+/**
+ * The picked members of the object in buf[start, end) (start at '{', end just after what should be its closing
+ * '}'), or undefined on any doubt: the caller then parses the element whole. One byte scan walks the object's
+ * own members exactly as JSON.parse would (strings and escapes, nesting, matching brackets), so neither the
+ * layout nor a member name inside a nested object or a string can mislead it; it proves that the object closes
+ * exactly at end; and only the picked `"name": value` texts are parsed, joined into one object (one JSON.parse
+ * per record). A member name written with escapes is a doubt (its bytes are not its name). Members not picked
+ * are skipped, never validated.
  */
 function pickMembers(buf: Buffer, start: number, end: number, pick: ReadonlySet<string>): Record<string, unknown> | undefined {
-  if (buf[start + 1] !== 0x0a) return undefined;
-  let m = 0;
-  while (buf[start + 2 + m] === 0x20) m++;
-  if (buf[start + 2 + m] !== QUOTE) return undefined;
-  // The closing line is '\n', fewer spaces, '}': the last member's value ends at its newline.
-  let lastEnd = end - 2;
-  while (lastEnd > start && buf[lastEnd] === 0x20) lastEnd--;
-  if (buf[lastEnd] !== 0x0a) return undefined;
   const idx = pickIndex(pick);
-  const closeObject = closingLine(m, CLOSE_BRACE);
-  const closeArray = closingLine(m, CLOSE_BRACKET);
-  // The picked `"name": value` texts, joined into one object and parsed at once (one JSON.parse per record
-  // instead of one per member).
   const parts: string[] = [];
-  let keyStart = start + 2 + m; // at the member name's opening quote
+  let i = skipWhitespace(buf, start + 1, end);
+  if (buf[i] === CLOSE_BRACE) return i + 1 === end ? {} : undefined;
   for (;;) {
-    let k = keyStart + 1;
-    while (k < lastEnd && buf[k] !== QUOTE) {
+    if (buf[i] !== QUOTE) return undefined;
+    const nameStart = i;
+    let k = i + 1;
+    while (k < end && buf[k] !== QUOTE) {
       if (buf[k] === BACKSLASH) return undefined;
       k++;
     }
-    if (k >= lastEnd) return undefined;
-    let v = k + 1;
-    while (buf[v] === 0x20) v++;
+    let v = skipWhitespace(buf, k + 1, end);
     if (buf[v] !== COLON) return undefined;
-    v++;
-    // Find the next line made of exactly m spaces and a quote, or the closing line. A nested object or array
-    // that opens a line block is skipped at once to its closing line (native search); the rest by a byte loop.
-    let j = v;
-    const open = buf[v];
-    if ((open === OPEN_BRACE || open === OPEN_BRACKET) && buf[v + 1] === 0x0a) {
-      const close = buf.indexOf(open === OPEN_BRACE ? closeObject : closeArray, v);
-      if (close < 0 || close > lastEnd) return undefined;
-      j = close + m + 2;
-    }
-    let next = lastEnd;
-    while (j < lastEnd) {
-      if (buf[j++] !== 0x0a) continue;
-      const lim = j + m;
-      while (j < lim && buf[j] === 0x20) j++;
-      if (j === lim && buf[j] === QUOTE) {
-        next = lim - m - 1;
-        break;
-      }
-    }
-    const candidates = idx.get((k - keyStart - 1) * 256 + (buf[keyStart + 1] as number));
-    if (candidates !== undefined && candidates.some((c) => sameBytes(buf, keyStart + 1, c))) {
-      let e = next;
-      while (isWhitespace(buf[e - 1] as number)) e--;
-      if (next !== lastEnd) {
-        if (buf[e - 1] !== COMMA) return undefined;
-        e--;
-      }
-      parts.push(buf.toString('utf8', keyStart, e));
-    }
-    if (next === lastEnd) break;
-    keyStart = next + 1 + m;
+    v = skipWhitespace(buf, v + 1, end);
+    const valueEnd = v < end ? skipValue(buf, v, end) : -1;
+    if (valueEnd < 0) return undefined;
+    if (isPicked(buf, nameStart + 1, k, idx)) parts.push(buf.toString('utf8', nameStart, valueEnd));
+    i = skipWhitespace(buf, valueEnd, end);
+    if (buf[i] === CLOSE_BRACE && i + 1 === end) break;
+    if (buf[i] !== COMMA) return undefined;
+    i = skipWhitespace(buf, i + 1, end);
   }
   try {
-    const out: unknown = JSON.parse(`{${parts.join(',')}}`);
-    return out as Record<string, unknown>;
+    return JSON.parse(`{${parts.join(',')}}`) as Record<string, unknown>;
   } catch {
     return undefined;
   }

@@ -1,0 +1,44 @@
+// /slurm/{v}/licenses (scontrol show licenses). The captured v0.0.38..v0.0.44 answers all use scontrol's
+// CamelCase keys (LicenseName, Total, Used, Free, Reserved, Remote); v0.0.40+ add LastConsumed/LastDeficit/
+// LastUpdate and v0.0.44 Nodes. snake_case spellings are read too, in case a data parser changes its mind.
+import type { Anomalies, SlurmLicense } from '../../model.ts';
+import { type Rec, isRecord, note, num, str } from './common.ts';
+
+export function buildLicenses(doc: Rec, a: Anomalies): SlurmLicense[] {
+  const list = isRecord(doc.licenses) ? doc.licenses.licenses : doc.licenses;
+  if (!Array.isArray(list)) {
+    note(a, 'licenses answer without a licenses array');
+    return [];
+  }
+  const out: SlurmLicense[] = [];
+  for (const r of list) {
+    const l = license(r, a);
+    if (l) out.push(l);
+  }
+  return out;
+}
+
+function field(r: Rec, camel: string, snake: string): unknown {
+  return r[camel] ?? r[snake];
+}
+
+function license(r: unknown, a: Anomalies): SlurmLicense | undefined {
+  const name = isRecord(r) ? str(r.LicenseName ?? r.license_name ?? r.name) : '';
+  if (!isRecord(r) || name === '') {
+    note(a, 'license record without a name (skipped)');
+    return undefined;
+  }
+  const total = num(field(r, 'Total', 'total'));
+  if (total === undefined) note(a, `license ${name} without a total`);
+  const used = num(field(r, 'Used', 'used')) ?? 0;
+  // scontrol's Free is Total - Used; computed the same way when an answer leaves it out.
+  const free = num(field(r, 'Free', 'free')) ?? Math.max(0, (total ?? 0) - used);
+  return {
+    name,
+    total: total ?? 0,
+    used,
+    free,
+    reserved: num(field(r, 'Reserved', 'reserved')) ?? 0,
+    remote: field(r, 'Remote', 'remote') === true,
+  };
+}

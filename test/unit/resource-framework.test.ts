@@ -1,0 +1,162 @@
+// The collector framework's contract: one descriptor per resource, "not served here" as an answer rather than
+// an error, error counters that exist from the start, and one count and one log line per unknown value.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { COLLECTOR_GROUPS, RESOURCES, RESOURCE_KINDS, groupOf, resourcePath } from '../../src/slurm/resources.ts';
+import { RestSource } from '../../src/slurm/rest/client.ts';
+import { SlurmFetchError, type FetchResult, type SlurmSource } from '../../src/slurm/source.ts';
+import type { ResourceKind } from '../../src/slurm/model.ts';
+import { Poller } from '../../src/poll/poller.ts';
+import { SnapshotStore } from '../../src/poll/snapshot-store.ts';
+import { AnomalyLog } from '../../src/poll/anomalies.ts';
+import { ALL_COLLECTORS } from '../../src/collectors/registry.ts';
+import { adapterFor } from '../../src/slurm/rest/adapters/index.ts';
+import { readResource } from '../../src/slurm/rest/read-resource.ts';
+import type { ExporterConfig } from '../../src/config/types.ts';
+
+const FIX = new URL('../fixtures/', import.meta.url);
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+function recordingLog() {
+  const lines: { level: string; obj: unknown; msg?: string }[] = [];
+  const at = (level: string) => (obj: unknown, msg?: string) => lines.push({ level, obj, msg });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+const groups = () => Object.fromEntries(COLLECTOR_GROUPS.map((g) => [g, { enabled: true, intervalMs: 60_000, timeoutMs: 5_000 }]));
+
+function slurmCfg(url: string, apiVersion?: string): ExporterConfig['slurm'] {
+  return {
+    url, apiVersion, user: 'slurm', token: 'not-checked', tokenFile: undefined, jwtKeyFile: undefined, jwtLifetimeMs: 3600_000, cluster: undefined,
+    maxConnections: 2, connectionTimeoutMs: 2000, requestTimeoutMs: 5000, keepAlive: true, maxResponseBytes: 64 * 1024 * 1024,
+    rateLimit: { enabled: false, requestsPerSecond: 10, burstSize: 20 }, cache: { enabled: false, ttlMs: 0, maxSize: 0 },
+    tls: { caFile: undefined, insecureSkipVerify: false },
+  };
+}
+
+/** A slurmrestd stand-in that serves captured answers for some paths and slurmrestd's unknown-path 404 for the rest. */
+async function fakeRestd(served: Record<string, string>): Promise<{ url: string; hits: string[]; server: Server }> {
+  const hits: string[] = [];
+  const unknown = readFileSync(new URL('slurm-25.11.7/rest_error_unknown_path.txt', FIX));
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    const file = served[req.url ?? ''];
+    if (file) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(new URL(file, FIX)));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(unknown);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, server };
+}
+
+describe('resource descriptors', () => {
+  it('give every kind a group, an endpoint label and a path, and every collector a group that exists', () => {
+    for (const k of RESOURCE_KINDS) {
+      assert.ok(COLLECTOR_GROUPS.includes(groupOf(k)), `${k} has group ${groupOf(k)}`);
+      assert.match(resourcePath(k, 'v0.0.44') ?? '', /^\/slurm(db)?\/v0\.0\.44\/[a-z]+$/);
+    }
+    for (const c of ALL_COLLECTORS) {
+      assert.ok(COLLECTOR_GROUPS.includes(c.group), `${c.name} names group ${c.group}`);
+      for (const k of c.needs) assert.ok(k in RESOURCES, `${c.name} needs ${k}`);
+    }
+    assert.equal(new Set(RESOURCE_KINDS.map((k) => RESOURCES[k].endpoint)).size, RESOURCE_KINDS.length, 'endpoint labels are unique');
+  });
+
+  it('say that v0.0.38 (Slurm 22.05) does not serve /shares', () => {
+    assert.equal(resourcePath('shares', 'v0.0.38'), undefined);
+    assert.equal(resourcePath('shares', 'v0.0.41'), '/slurm/v0.0.41/shares');
+    assert.equal(resourcePath('dbdiag', 'v0.0.38'), '/slurmdb/v0.0.38/diag');
+    assert.equal(resourcePath('jobs', 'v0.0.37'), undefined);
+  });
+});
+
+describe('a resource the cluster does not serve', () => {
+  it('is "unsupported" without a request when the API version predates it', async () => {
+    const fake = await fakeRestd({ '/slurm/v0.0.38/ping': 'slurm-22.05/slurm_v0.0.38_ping.json' });
+    const src = new RestSource(slurmCfg(fake.url, 'v0.0.38'), quiet, { userAgent: 'test' });
+    try {
+      await assert.rejects(src.fetch('shares', AbortSignal.timeout(5000)), (e: unknown) => e instanceof SlurmFetchError && e.kind === 'unsupported');
+      assert.deepEqual(fake.hits, []);
+    } finally {
+      await src.close();
+      fake.server.close();
+    }
+  });
+
+  it('is "unsupported" on a 404 while /ping answers, and the API version is not negotiated again', async () => {
+    const fake = await fakeRestd({ '/slurm/v0.0.44/ping': 'slurm-25.11.7/rest_v0.0.44_slurm_ping.json' });
+    const src = new RestSource(slurmCfg(fake.url), quiet, { userAgent: 'test' });
+    try {
+      await src.init(AbortSignal.timeout(5000));
+      const before = fake.hits.length;
+      await assert.rejects(src.fetch('licenses', AbortSignal.timeout(5000)), (e: unknown) => e instanceof SlurmFetchError && e.kind === 'unsupported' && /licenses/.test(e.message));
+      assert.deepEqual(fake.hits.slice(before), ['/slurm/v0.0.44/licenses', '/slurm/v0.0.44/ping'], 'one probe of /ping, no walk down the versions');
+      assert.equal(src.apiVersion(), 'v0.0.44');
+    } finally {
+      await src.close();
+      fake.server.close();
+    }
+  });
+});
+
+class OneAnswer implements SlurmSource {
+  private readonly answer: () => Promise<FetchResult<ResourceKind>>;
+  constructor(answer: () => Promise<FetchResult<ResourceKind>>) {
+    this.answer = answer;
+  }
+  describe() {
+    return 'one answer';
+  }
+  async init() {}
+  fetch<K extends ResourceKind>(): Promise<FetchResult<K>> {
+    return this.answer() as Promise<FetchResult<K>>;
+  }
+  async close() {}
+}
+
+describe('the poller', () => {
+  it('marks an unsupported group, counts no error and keeps it out of failures', async () => {
+    const log = recordingLog();
+    const src = new OneAnswer(async () => {
+      throw new SlurmFetchError('unsupported', 'slurmrestd API v0.0.38 does not serve shares');
+    });
+    const p = new Poller(src, new SnapshotStore(), ['shares'], groups(), log, new AnomalyLog(log));
+    await p.pollOnce('shares');
+    await p.pollOnce('shares');
+    const [s] = p.statuses();
+    assert.equal(s?.unsupported, true);
+    assert.equal(s?.consecutiveFailures, 0);
+    assert.equal(s?.lastSuccess, undefined);
+    assert.ok(p.stats.errors.entries().every((e) => e.value === 0), 'no error counted');
+    assert.equal(log.lines.filter((l) => /not served/.test(l.msg ?? '')).length, 1, 'logged once');
+  });
+
+  it('exports every error combination of the groups it polls at 0 before any error', () => {
+    const p = new Poller(new OneAnswer(async () => ({ data: [] as never, anomalies: { unknown: [] }, bytes: 0, requests: 1 })), new SnapshotStore(), ['nodes', 'cluster'], groups(), quiet, new AnomalyLog(quiet));
+    const errs = p.stats.errors.entries();
+    assert.ok(errs.some((e) => e.labels.join() === 'nodes,connect' && e.value === 0));
+    assert.ok(errs.some((e) => e.labels.join() === 'cluster,auth' && e.value === 0));
+    assert.ok(p.stats.apiErrors.entries().some((e) => e.labels.join() === 'ping,timeout' && e.value === 0), 'endpoint label is ping, as documented');
+    assert.ok(!errs.some((e) => e.labels[1] === 'unsupported'));
+  });
+
+  it('counts and logs an unknown node flag once, however often it is seen', async () => {
+    const doc = JSON.parse(readFileSync(new URL('slurm-25.11.7/rest_v0.0.44_slurm_nodes.json', FIX), 'utf8')) as { nodes: { state: string[] }[] };
+    doc.nodes[0]!.state.push('BRAND_NEW_FLAG');
+    const body = Buffer.from(JSON.stringify(doc, null, 2));
+    const adapter = adapterFor('v0.0.44')!;
+    const log = recordingLog();
+    const anomalies = new AnomalyLog(log);
+    const src = new OneAnswer(async () => readResource('nodes', adapter, (async function* () { yield body; })(), { maxBytes: 1e9 }));
+    const p = new Poller(src, new SnapshotStore(), ['nodes'], groups(), log, anomalies);
+    await p.pollOnce('nodes');
+    await p.pollOnce('nodes');
+    assert.deepEqual(anomalies.counter.entries(), [{ labels: ['nodes'], value: 1 }]);
+    assert.equal(log.lines.filter((l) => l.level === 'warn').length, 1);
+  });
+});
