@@ -4,7 +4,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALL_COLLECTORS } from '../src/collectors/registry.ts';
 import { EXPORTER_METRICS } from '../src/collectors/exporter-metrics.ts';
-import type { Collector } from '../src/collectors/collector.ts';
 import type { MetricDesc } from '../src/exposition/types.ts';
 
 export const METRICS_DOC_PATH = fileURLToPath(new URL('../docs/metrics.md', import.meta.url));
@@ -33,12 +32,6 @@ function table(descs: readonly MetricDesc[]): string[] {
     out.push(`| \`${d.name}\` | ${d.type} | ${labels(d)} | ${cell(help)} | ${cell(d.source)} |`);
   }
   return out;
-}
-
-/** The settings that switch a collector on: its group (on by default) and, for costly ones, a limit (off by default). */
-function runsWhen(c: Collector): string {
-  const group = `\`collectors.${c.group}.enabled\``;
-  return c.switch ? `${group} and \`limits.${c.switch}\`` : group;
 }
 
 export function renderMetricsDocs(): string {

@@ -50,14 +50,14 @@ const USER_FIGURES = figures('user');
 const USERS_FOLDED: MetricDesc = {
   name: 'slurm_fairshare_users_folded',
   type: 'gauge',
-  help: 'Users whose associations were summed under user="other", account="other" because more users than the maxUsers limit have one (those with the least raw usage are folded).',
+  help: 'Users whose associations were summed under user="other", account="other" because more users than limits.maxUsers have one (those with the least raw usage are folded).',
   labels: ['cluster'],
   source: `${SRC} (distinct users of type USER beyond the limit)`,
 };
 const ACCOUNTS_FOLDED: MetricDesc = {
   name: 'slurm_fairshare_accounts_folded',
   type: 'gauge',
-  help: 'Accounts folded under account="other" because there are more than the maxAccounts limit (those with the least raw usage). A folded sub-account of a folded account adds nothing more to "other": its usage is already in its parent\'s.',
+  help: 'Accounts folded under account="other" because there are more than limits.maxAccounts (those with the least raw usage). A folded sub-account of a folded account adds nothing more to "other": its usage is already in its parent\'s.',
   labels: ['cluster'],
   source: `${SRC} (accounts beyond the limit)`,
 };
@@ -91,8 +91,10 @@ function foldWeights(entries: readonly ShareEntry[]): Map<string, number> {
 }
 
 function accountFamilies(c: string, accounts: readonly ShareEntry[], limit: number): MetricFamily[] {
-  const { map, folded } = topN(foldWeights(accounts), limit);
-  const isFolded = (name: string) => folded > 0 && map(name) === OTHER;
+  const weights = foldWeights(accounts);
+  const { map, folded } = topN(weights, limit);
+  // A parent missing from the answer (root's '' included) counts as kept, so its children are summed.
+  const isFolded = (name: string) => folded > 0 && weights.has(name) && map(name) === OTHER;
   const kept: Row[] = [];
   const sum: ShareEntry[] = [];
   for (const e of accounts) {

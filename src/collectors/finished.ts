@@ -1,11 +1,11 @@
 // Jobs that ended, by end state and partition, as counters the exporter keeps itself: each job once, when
 // first seen ended. sdiag's jobs_completed/failed/canceled say how many ended but not where, and reset at
 // midnight; these only reset when the exporter restarts.
-import type { Collector, CollectContext } from './collector.ts';
+import type { CollectContext } from './collector.ts';
 import type { MetricDesc, MetricFamily, Sample } from '../exposition/types.ts';
 import type { SlurmJob } from '../slurm/model.ts';
 import { JOB_TERMINAL_STATES } from '../slurm/states.ts';
-import { JobMarks, TERMINAL_STATES, partitionOf } from './job-events.ts';
+import { JobMarks, TERMINAL_STATES, type StatefulCollector, partitionOf } from './job-events.ts';
 
 const FINISHED: MetricDesc = {
   name: 'slurm_jobs_finished_total',
@@ -25,7 +25,7 @@ const FINISHED: MetricDesc = {
 
 /** Counts per partition, indexed like JOB_TERMINAL_STATES; partitions in first-seen order. */
 class FinishedState {
-  private readonly marks = new JobMarks();
+  readonly marks = new JobMarks();
   private readonly counts = new Map<string, number[]>();
 
   update(jobs: readonly SlurmJob[]): void {
@@ -59,7 +59,7 @@ class FinishedState {
 }
 
 /** A collector with its own memory; the registry holds the one the exporter uses, tests make fresh ones. */
-export function createFinishedCollector(): Collector {
+export function createFinishedCollector(): StatefulCollector {
   const state = new FinishedState();
   return {
     name: 'finished',
@@ -73,7 +73,8 @@ export function createFinishedCollector(): Collector {
       state.update(jobs);
       return [state.family(ctx.cluster)];
     },
+    remembered: () => state.marks.size,
   };
 }
 
-export const finishedCollector: Collector = createFinishedCollector();
+export const finishedCollector: StatefulCollector = createFinishedCollector();

@@ -4,31 +4,23 @@
 import type { Collector, CollectContext } from './collector.ts';
 import type { MetricDesc, MetricFamily } from '../exposition/types.ts';
 import type { GresCount, SlurmJob, SlurmNode } from '../slurm/model.ts';
-import { Acc } from './labels.ts';
+import { Acc, NO_MODEL, modelOf } from './labels.ts';
 import { canTakeJobs } from './nodes.ts';
 import { isActive, keepLargest, usageBy } from './users.ts';
-
-/**
- * The model label when Slurm names none (a node's `Gres=gpu:2` without a type, a job that asked for `gpu:2`).
- * Not "": Prometheus drops an empty label, so `sum by (model)` and a dashboard's model variable would lose it.
- */
-export const NO_MODEL = 'unspecified';
 
 const MODEL = `model is the GRES type from gres.conf (a100, h100, ...), "${NO_MODEL}" when Slurm names none.`;
 const OVERLAP = 'A node in several partitions is counted in each, so partition figures do not add up to cluster figures.';
 const MULTI = 'A pending job that names several partitions (submitted to "gpu,preempt") is counted in each.';
 const JOB_GRES = 'jobs: allocated TRES (tres_alloc_str) with the model from gres_detail';
 const PEND_GRES = 'jobs: requested TRES (tres_req_str) with the model from tres_per_job / tres_per_node / tres_per_task';
-const FOLD = (what: string, limit: string, gauge: string): string =>
-  `The same ${what}s as the users collector keeps under limits.${limit} (most allocated CPUs first); the rest are summed under ${what}="other" (count in ${gauge}). Only when limits.per${what === 'user' ? 'User' : 'Account'} is on.`;
+const FOLD_USER = 'The same users as the users collector keeps under limits.maxUsers (most allocated CPUs first); the rest are summed under user="other" (their number is slurm_users_folded). Only when limits.perUser is on.';
+const FOLD_ACCOUNT = 'The same accounts as the users collector keeps under limits.maxAccounts; the rest are summed under account="other" (their number is slurm_accounts_folded). Only when limits.perAccount is on.';
 
 function desc(name: string, help: string, labels: string[], source: string): MetricDesc {
   return { name, type: 'gauge', help, labels: ['cluster', ...labels], source };
 }
 
 const TM = ['type', 'model'];
-const CL_GRES = desc('slurm_cluster_gres', `Generic resources configured on all listed nodes, by GRES type (gpu, shard, mps, ...) and model. ${MODEL} slurm_gres of the nodes collector has the same figure with an empty model.`, TM, 'nodes: nodes[].gres');
-const CL_ALLOC = desc('slurm_cluster_gres_allocated', `Generic resources allocated to jobs on all listed nodes, by GRES type and model (0 for every configured one not in use). ${MODEL}`, TM, 'nodes: nodes[].gres_used');
 const CL_UNAVAIL = desc('slurm_cluster_gpus_unavailable', `Unallocated GPUs on nodes that cannot take jobs (down, error, future, unknown, or a drain, fail or not_responding flag), by model: capacity lost to broken or drained nodes. GPUs still held by jobs on a draining node are not counted until those jobs end. ${MODEL}`, ['model'], 'nodes: nodes[].gres minus nodes[].gres_used, by nodes[].state');
 const P_GRES = desc('slurm_partition_gres', `Generic resources configured on the partition's nodes, by GRES type and model. ${OVERLAP} ${MODEL}`, ['partition', ...TM], 'nodes: nodes[].gres, by nodes[].partitions');
 const P_ALLOC = desc('slurm_partition_gres_allocated', `Generic resources allocated on the partition's nodes, by jobs of any partition, by GRES type and model. ${OVERLAP} ${MODEL}`, ['partition', ...TM], 'nodes: nodes[].gres_used, by nodes[].partitions');
@@ -37,12 +29,11 @@ const J_ALLOC = desc('slurm_jobs_gres_allocated', `Generic resources allocated t
 const J_PEND = desc('slurm_jobs_pending_gres', `Generic resources requested by pending jobs, by GRES type and model, each job once (a task-range array record counts once). ${MODEL}`, TM, PEND_GRES);
 const PJ_ALLOC = desc('slurm_partition_jobs_gres_allocated', `Generic resources allocated to running jobs of the partition, by GRES type and model. ${MODEL}`, ['partition', ...TM], JOB_GRES + ', by jobs[].partition');
 const PJ_PEND = desc('slurm_partition_jobs_pending_gres', `Generic resources requested by pending jobs of the partition, by GRES type and model. ${MULTI} ${MODEL}`, ['partition', ...TM], PEND_GRES + ', by jobs[].partition');
-const U_ALLOC = desc('slurm_user_jobs_gres_allocated', `Generic resources allocated to the running jobs of the user, by GRES type and model. ${FOLD('user', 'maxUsers', 'slurm_users_folded')} ${MODEL}`, ['user', ...TM], JOB_GRES + ', by jobs[].user_name');
-const U_PEND = desc('slurm_user_jobs_pending_gres', `Generic resources requested by the pending jobs of the user, by GRES type and model. ${FOLD('user', 'maxUsers', 'slurm_users_folded')} ${MODEL}`, ['user', ...TM], PEND_GRES + ', by jobs[].user_name');
-const A_ALLOC = desc('slurm_account_jobs_gres_allocated', `Generic resources allocated to the running jobs of the account, by GRES type and model. ${FOLD('account', 'maxAccounts', 'slurm_accounts_folded')} ${MODEL}`, ['account', ...TM], JOB_GRES + ', by jobs[].account');
-const A_PEND = desc('slurm_account_jobs_pending_gres', `Generic resources requested by the pending jobs of the account, by GRES type and model. ${FOLD('account', 'maxAccounts', 'slurm_accounts_folded')} ${MODEL}`, ['account', ...TM], PEND_GRES + ', by jobs[].account');
+const U_ALLOC = desc('slurm_user_jobs_gres_allocated', `Generic resources allocated to the running jobs of the user, by GRES type and model. ${FOLD_USER} ${MODEL}`, ['user', ...TM], JOB_GRES + ', by jobs[].user_name');
+const U_PEND = desc('slurm_user_jobs_pending_gres', `Generic resources requested by the pending jobs of the user, by GRES type and model. ${FOLD_USER} ${MODEL}`, ['user', ...TM], PEND_GRES + ', by jobs[].user_name');
+const A_ALLOC = desc('slurm_account_jobs_gres_allocated', `Generic resources allocated to the running jobs of the account, by GRES type and model. ${FOLD_ACCOUNT} ${MODEL}`, ['account', ...TM], JOB_GRES + ', by jobs[].account');
+const A_PEND = desc('slurm_account_jobs_pending_gres', `Generic resources requested by the pending jobs of the account, by GRES type and model. ${FOLD_ACCOUNT} ${MODEL}`, ['account', ...TM], PEND_GRES + ', by jobs[].account');
 
-const modelOf = (g: GresCount): string => (g.model === '' ? NO_MODEL : g.model);
 
 /** Count of one type and model in a list (gres_used may name a model several times). */
 function countOf(list: readonly GresCount[], type: string, model: string): number {
@@ -137,14 +128,14 @@ export const gpusCollector: Collector = {
   description: 'GPUs and other GRES by type and model: configured, allocated and unavailable on the nodes of the cluster and of each partition; held by running and asked for by pending jobs per partition, user and account.',
   group: 'nodes',
   needs: ['nodes', 'jobs'],
-  metrics: [CL_GRES, CL_ALLOC, CL_UNAVAIL, P_GRES, P_ALLOC, P_UNAVAIL, J_ALLOC, J_PEND, PJ_ALLOC, PJ_PEND, U_ALLOC, U_PEND, A_ALLOC, A_PEND],
+  metrics: [CL_UNAVAIL, P_GRES, P_ALLOC, P_UNAVAIL, J_ALLOC, J_PEND, PJ_ALLOC, PJ_PEND, U_ALLOC, U_PEND, A_ALLOC, A_PEND],
   collect(ctx: CollectContext): MetricFamily[] {
     const { nodes, jobs } = ctx.data;
     if (!nodes || !jobs) return [];
     const n = nodeSide(ctx.cluster, nodes);
     const j = jobSide(ctx, jobs, n);
     const out: MetricFamily[] = [
-      n.gres.family(CL_GRES), n.alloc.family(CL_ALLOC), n.unavail.family(CL_UNAVAIL),
+      n.unavail.family(CL_UNAVAIL),
       n.pGres.family(P_GRES), n.pAlloc.family(P_ALLOC), n.pUnavail.family(P_UNAVAIL),
       j.all[0].family(J_ALLOC), j.all[1].family(J_PEND), j.part[0].family(PJ_ALLOC), j.part[1].family(PJ_PEND),
     ];

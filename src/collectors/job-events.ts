@@ -4,10 +4,16 @@
 //
 // Baseline: the first snapshot after the exporter starts is only remembered, never counted, so a restart
 // does not count the jobs already running or finished a second time (the counters restart at 0, which
-// rate() and increase() read as a reset). Every state here is in memory only and bounded by the snapshot.
+// rate() and increase() read as a reset). The memory of job ids is bounded by the newest snapshot.
+import type { Collector } from './collector.ts';
 import type { SlurmJob } from '../slurm/model.ts';
 import { JOB_TERMINAL_STATES } from '../slurm/states.ts';
 import { OTHER } from './labels.ts';
+
+/** A collector that remembers jobs between snapshots, and says how many (for memory checks). */
+export interface StatefulCollector extends Collector {
+  remembered(): number;
+}
 
 /** Job states after its start: a job seen in one of them with a start time has started. */
 const STARTED_STATES: ReadonlySet<string> = new Set(['running', 'suspended', ...JOB_TERMINAL_STATES]);

@@ -57,6 +57,16 @@ export const NODE_FLAGS_COMMON: readonly string[] = [
 export const JOB_FLAGS_COMMON: readonly string[] = ['completing', 'configuring', 'requeued'];
 
 
+/**
+ * The model label when Slurm names none (a node's `Gres=gpu:2` without a type, a job that asked for `gpu:2`).
+ * Not "": Prometheus drops an empty label, so `sum by (model)` and a dashboard's model variable would lose it.
+ */
+export const NO_MODEL = 'unspecified';
+
+export function modelOf(g: GresCount): string {
+  return g.model === '' ? NO_MODEL : g.model;
+}
+
 /** The label value anything folded away by a cardinality bound is counted under. */
 export const OTHER = 'other';
 

@@ -2,7 +2,7 @@
 import type { Collector, CollectContext } from './collector.ts';
 import type { MetricDesc, MetricFamily, Sample } from '../exposition/types.ts';
 import type { SlurmNode } from '../slurm/model.ts';
-import { Acc, NODE_BASE_STATES, NODE_FLAGS_COMMON, cut, gresOfType, joinSorted } from './labels.ts';
+import { Acc, modelOf, NODE_BASE_STATES, NODE_FLAGS_COMMON, cut, gresOfType, joinSorted } from './labels.ts';
 
 const SRC_STATE = 'nodes: nodes[].state (v0.0.39+: array, base state first; v0.0.38: state + state_flags)';
 
@@ -98,7 +98,7 @@ const GPUS_ALLOC: MetricDesc = {
 const GRES: MetricDesc = {
   name: 'slurm_gres',
   type: 'gauge',
-  help: 'Generic resources configured on all listed nodes, by GRES type (gpu, shard, mps, ...) and model ("" when none is given).',
+  help: 'Generic resources configured on all listed nodes, by GRES type (gpu, shard, mps, ...) and model ("unspecified" when Slurm names none).',
   labels: ['cluster', 'type', 'model'],
   source: 'nodes: nodes[].gres',
 };
@@ -270,10 +270,10 @@ export const nodesCollector: Collector = {
       mem += n.memoryBytes;
       memAlloc += n.allocMemoryBytes;
       for (const g of n.gres) {
-        gres.add([c, g.type, g.model], g.count);
-        gresAlloc.seed([c, g.type, g.model]);
+        gres.add([c, g.type, modelOf(g)], g.count);
+        gresAlloc.seed([c, g.type, modelOf(g)]);
       }
-      for (const g of n.gresUsed) gresAlloc.add([c, g.type, g.model], g.count);
+      for (const g of n.gresUsed) gresAlloc.add([c, g.type, modelOf(g)], g.count);
       gpus += gresOfType(n.gres, 'gpu');
       gpusAlloc += gresOfType(n.gresUsed, 'gpu');
     }
@@ -331,10 +331,10 @@ function perNode(ctx: CollectContext, nodes: readonly SlurmNode[]): MetricFamily
     }
     if (n.features.length > 0) features.samples.push({ values: [c, n.name, joinSorted(n.features)], value: 1 });
     for (const g of n.gres) {
-      gres.add([c, n.name, g.type, g.model], g.count);
-      gresAlloc.seed([c, n.name, g.type, g.model]);
+      gres.add([c, n.name, g.type, modelOf(g)], g.count);
+      gresAlloc.seed([c, n.name, g.type, modelOf(g)]);
     }
-    for (const g of n.gresUsed) gresAlloc.add([c, n.name, g.type, g.model], g.count);
+    for (const g of n.gresUsed) gresAlloc.add([c, n.name, g.type, modelOf(g)], g.count);
   }
   return [cpus, cpusAlloc, mem, memAlloc, memFree, load, gres.family(N_GRES), gresAlloc.family(N_GRES_ALLOC), state, reason, since, features];
 }

@@ -1,10 +1,10 @@
 // How long jobs waited before they started, as a histogram: one observation per job start, so
 // histogram_quantile() over a rate gives the wait of the jobs that started in that window (the pending
 // gauges of the jobs collector only see the jobs still waiting).
-import type { Collector, CollectContext } from './collector.ts';
+import type { CollectContext } from './collector.ts';
 import { histogramCopy, histogramSample, observe, type HistogramValue, type MetricDesc, type MetricFamily, type Sample } from '../exposition/types.ts';
 import type { SlurmJob } from '../slurm/model.ts';
-import { FirstComeLabels, JobMarks, hasStarted, partitionOf } from './job-events.ts';
+import { FirstComeLabels, JobMarks, type StatefulCollector, hasStarted, partitionOf } from './job-events.ts';
 
 /** Upper bounds, seconds: 10 s to 7 days. */
 export const QUEUE_WAIT_BUCKETS: readonly number[] = [10, 30, 60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800];
@@ -38,7 +38,7 @@ type Series = Sample & { histogram: HistogramValue; partition: string; account: 
 
 /** The histogram's series and the memory of which job starts were counted; never shrinks but by job ids. */
 class QueueWaitState {
-  private readonly marks = new JobMarks();
+  readonly marks = new JobMarks();
   private readonly accounts = new FirstComeLabels();
   private readonly series = new Map<string, Series>();
 
@@ -73,7 +73,7 @@ class QueueWaitState {
 }
 
 /** A collector with its own memory; the registry holds the one the exporter uses, tests make fresh ones. */
-export function createQueueWaitCollector(): Collector {
+export function createQueueWaitCollector(): StatefulCollector {
   const state = new QueueWaitState();
   return {
     name: 'queue_wait',
@@ -87,7 +87,8 @@ export function createQueueWaitCollector(): Collector {
       state.update(jobs, ctx.limits.maxAccounts);
       return [state.family(ctx.cluster)];
     },
+    remembered: () => state.marks.size,
   };
 }
 
-export const queueWaitCollector: Collector = createQueueWaitCollector();
+export const queueWaitCollector: StatefulCollector = createQueueWaitCollector();

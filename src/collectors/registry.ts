@@ -10,6 +10,10 @@ import { queueWaitCollector } from './queue-wait.ts';
 import { finishedCollector } from './finished.ts';
 import { jobSeriesCollector } from './job-series.ts';
 import { schedulerCollector } from './scheduler.ts';
+import { fairshareCollector } from './fairshare.ts';
+import { reservationsCollector } from './reservations.ts';
+import { licensesCollector } from './licenses.ts';
+import { slurmdbdCollector } from './slurmdbd.ts';
 
 export const ALL_COLLECTORS: readonly Collector[] = [
   clusterCollector,
@@ -22,6 +26,10 @@ export const ALL_COLLECTORS: readonly Collector[] = [
   finishedCollector,
   jobSeriesCollector,
   schedulerCollector,
+  fairshareCollector,
+  reservationsCollector,
+  licensesCollector,
+  slurmdbdCollector,
 ];
 
 export function collectorByName(name: string): Collector | undefined {

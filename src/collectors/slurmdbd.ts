@@ -12,7 +12,7 @@ function metric(name: string, type: MetricType, help: string, labels: readonly s
   return { name, type, help: type === 'counter' ? help + RESET : help, labels, source: `${SRC}.${source}` };
 }
 
-const USER_NOTE = 'Users beyond the maxUsers limit (those with the fewest RPCs) are summed under user="other"; when a user moves in or out of the kept set, "other" can drop, which rate() reads as a reset.';
+const USER_NOTE = 'Users beyond limits.maxUsers (those with the fewest RPCs) are summed under user="other"; when a user moves in or out of the kept set, "other" can drop, which rate() reads as a reset.';
 
 const CALLS = metric('slurm_slurmdbd_rpc_calls_total', 'counter', 'RPCs slurmdbd has served, by type (DBD_GET_JOBS_COND, DBD_JOB_START, ...).', ['cluster', 'rpc'], 'RPCs[].rpc, .count');
 const TIME = metric(
@@ -24,7 +24,7 @@ const TIME = metric(
 );
 const USER_CALLS = metric('slurm_slurmdbd_rpc_user_calls_total', 'counter', `RPCs slurmdbd has served, by the user who sent them (slurmctld's come as SlurmUser). ${USER_NOTE}`, ['cluster', 'user'], 'users[].user, .count');
 const USER_TIME = metric('slurm_slurmdbd_rpc_user_duration_seconds_total', 'counter', `Time slurmdbd spent serving RPCs, by the user who sent them, seconds. ${USER_NOTE}`, ['cluster', 'user'], 'users[].time.total (microseconds, converted)');
-const USERS_FOLDED = metric('slurm_slurmdbd_rpc_users_folded', 'gauge', 'Users whose slurmdbd RPC figures were summed under user="other" because more users than the maxUsers limit sent RPCs.', ['cluster'], 'users[] (distinct users beyond the limit)');
+const USERS_FOLDED = metric('slurm_slurmdbd_rpc_users_folded', 'gauge', 'Users whose slurmdbd RPC figures were summed under user="other" because more users than limits.maxUsers sent RPCs.', ['cluster'], 'users[] (distinct users beyond the limit)');
 const RESET_TIME = metric('slurm_slurmdbd_stats_reset_timestamp_seconds', 'gauge', 'When slurmdbd started collecting these statistics (slurmdbd start or the last sacctmgr clear stats), unix seconds.', ['cluster'], 'time_start');
 
 /** Sums count and time per key, keeping first-seen order, so a repeated or folded key is one series. */

@@ -14,6 +14,9 @@ export type JobBase =
   | 'OUT_OF_MEMORY'
   | 'NODE_FAIL';
 
+/** How a GPU job asked: `--gres=gpu[:model]:N` and `--gpus-per-node` per node, `--gpus` for the whole job. */
+export type GpuAsk = 'gres' | 'gpus-per-node' | 'gpus';
+
 export interface SimJob {
   id: number;
   name: string;
@@ -29,6 +32,9 @@ export interface SimJob {
   nodeCount: number;
   memPerNodeMb: number;
   gpusPerNode: number;
+  /** GPU model the job named (`a100`), '' when it takes any. */
+  gpuModel: string;
+  gpuAsk: GpuAsk;
   /** Indices of allocated nodes; empty when nothing is allocated. */
   alloc: number[];
   submit: number;
@@ -140,6 +146,14 @@ export function rng(seed: number): () => number {
 }
 
 const ACCOUNTS = ['physics', 'chemistry', 'biology', 'climate', 'astro', 'materials', 'genomics', 'ml', 'cfd', 'finance'];
+/** GPU models of the simulated nodes, with GPUs per node. */
+export const GPU_MODELS: readonly { model: string; gpus: number }[] = [
+  { model: 'h100', gpus: 8 },
+  { model: 'a100', gpus: 4 },
+  { model: 'l40s', gpus: 4 },
+];
+/** Models whose typed TRES the simulated slurm.conf accounts (AccountingStorageTRES=gres/gpu,gres/gpu:h100). */
+export const TRACKED_GPU_MODELS: ReadonlySet<string> = new Set(['h100']);
 const JOB_NAMES = ['train', 'md_run', 'cfd_sim', 'align', 'wrf', 'postproc', 'infer', 'sweep', 'relax', 'assemble', 'bench', 'render'];
 const PENDING_REASONS: [string, number][] = [
   ['Priority', 40],
@@ -194,8 +208,29 @@ export interface ClusterOptions {
   jobs: number;
   seed: number;
   clusterName: string;
+  /** Distinct users submitting jobs (default 60); the benchmark uses thousands. */
+  users?: number;
+  /** Accounts the users belong to (default 10). */
+  accounts?: number;
   /** Wall clock in seconds, injectable for tests. */
   now?: () => number;
+}
+
+/** Account name of account index `a`: the familiar names first, then acct0011, ... */
+export function accountName(a: number, accounts: number): string {
+  return a < ACCOUNTS.length ? ACCOUNTS[a]! : `acct${pad(a + 1, Math.max(4, String(accounts).length))}`;
+}
+
+/**
+ * The user of a job, from its id alone (not the random stream), so the same id always has the same user whatever
+ * the seed or the tick, and a benchmark can say who owns a job. Squaring a hash skews towards low indices: a few
+ * users own many jobs and most own few, as on a real cluster.
+ */
+export function userOfJob(jobId: number, users: number): number {
+  let h = Math.imul(jobId ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  const x = ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+  return Math.min(users - 1, Math.floor(x * x * users));
 }
 
 export class Cluster {
@@ -217,6 +252,8 @@ export class Cluster {
   private readonly now: () => number;
   private nextJobId = 1000;
   private readonly partitionByName = new Map<string, SimPartition>();
+  /** GPU models the nodes have, for jobs that name one. */
+  private gpuModels: string[] = [];
 
   constructor(o: ClusterOptions) {
     this.name = o.clusterName;
@@ -246,9 +283,7 @@ export class Cluster {
       serverThreadCount: 1,
       rpcCount: 0,
     };
-    for (let u = 0; u < 60; u++) {
-      this.users.push({ name: `user${pad(u + 1, 3)}`, uid: 2000 + u, account: ACCOUNTS[u % ACCOUNTS.length]! });
-    }
+    this.addUsers(Math.max(1, o.users ?? 60), Math.max(1, o.accounts ?? ACCOUNTS.length));
     this.buildNodes(o.nodes, t);
     for (let k = 0; k < o.jobs; ) k += this.addInitialJob(t);
     // Draining and maintenance nodes that still run jobs (mixed+drain, allocated+reserved+maint).
@@ -257,6 +292,14 @@ export class Cluster {
       const x = this.rand();
       if (x < 0.015) this.setDrain(n, true, t);
       else if (x < 0.022) n.maint = true;
+    }
+  }
+
+  /** User u belongs to account u mod accounts, so every account has users and the mapping is stable. */
+  private addUsers(users: number, accounts: number): void {
+    const width = Math.max(3, String(users).length);
+    for (let u = 0; u < users; u++) {
+      this.users.push({ name: `user${pad(u + 1, width)}`, uid: 2000 + u, account: accountName(u % accounts, accounts) });
     }
   }
 
@@ -281,13 +324,14 @@ export class Cluster {
     for (let i = 0; i < n; i++) {
       const isGpu = n >= 2 && i % gpuEvery === gpuEvery - 1;
       const big = !isGpu && this.rand() < 0.2;
+      const gpu = isGpu ? this.gpuModelOfNode() : undefined;
       const node: SimNode = {
         index: i,
         name: `node${pad(i + 1, width)}`,
         cpus: isGpu ? 64 : big ? 128 : 64,
         memMb: isGpu ? 512000 : big ? 512000 : 256000,
-        gpus: isGpu ? (this.rand() < 0.5 ? 4 : 8) : 0,
-        gpuType: '',
+        gpus: gpu?.gpus ?? 0,
+        gpuType: gpu?.model ?? '',
         partitions: [],
         down: false,
         drain: false,
@@ -301,7 +345,6 @@ export class Cluster {
         allocGpus: 0,
         boot: t - 86400 * 7 - Math.floor(this.rand() * 86400 * 30),
       };
-      node.gpuType = node.gpus === 8 ? 'h100' : node.gpus ? 'a100' : '';
       const x = this.rand();
       // A realistic spread of administrative states; base states follow from the allocation.
       if (x < 0.03) this.setDown(node, true, t);
@@ -311,6 +354,7 @@ export class Cluster {
       else if (x < 0.085) node.maint = true;
       this.nodes.push(node);
     }
+    this.gpuModels = [...new Set(this.nodes.filter((x) => x.gpus > 0).map((x) => x.gpuType))];
     const cpuNodes = this.nodes.filter((x) => x.gpus === 0).map((x) => x.index);
     const gpuNodes = this.nodes.filter((x) => x.gpus > 0).map((x) => x.index);
     const debugNodes = cpuNodes.slice(0, Math.max(1, Math.ceil(cpuNodes.length * 0.02)));
@@ -319,6 +363,12 @@ export class Cluster {
     if (gpuNodes.length) this.addPartition('gpu', gpuNodes, false, 2880, 60, 1);
     this.addPartition('debug', debugNodes, false, 60, 30, 2);
     this.addPartition('long', longNodes, false, 20160, 1440, 1);
+  }
+
+  /** Half the GPU nodes h100, the rest a100 and some l40s. */
+  private gpuModelOfNode(): { model: string; gpus: number } {
+    const x = this.rand();
+    return GPU_MODELS[x < 0.5 ? 0 : x < 0.8 ? 1 : 2]!;
   }
 
   private addPartition(name: string, nodes: number[], isDefault: boolean, maxTimeMin: number, defaultTimeMin: number, tier: number): void {
@@ -363,9 +413,19 @@ export class Cluster {
     return f;
   }
 
+  /** What a GPU job asks for: 4 in 10 with --gres, 3 with --gpus-per-node, 3 with --gpus; most name a model. */
+  private gpuRequest(): { perNode: number; model: string; ask: GpuAsk; nodes: number } {
+    const ask = this.weighted([['gres', 4], ['gpus-per-node', 3], ['gpus', 3]]) as GpuAsk;
+    const model = this.rand() < 0.6 ? this.pick(this.gpuModels) : '';
+    // Only --gpus-per-node jobs span nodes here, so the per-node count must be multiplied out.
+    const nodes = ask === 'gpus-per-node' && this.rand() < 0.2 ? 2 : 1;
+    return { perNode: this.pick([1, 2, 4]), model, ask, nodes };
+  }
+
   private newJob(t: number, state: JobBase): SimJob {
-    const user = Math.floor(this.rand() * this.users.length);
+    const id = this.nextJobId++;
     const wantsGpu = this.partitionByName.has('gpu') && this.rand() < 0.12;
+    const gpu = wantsGpu ? this.gpuRequest() : undefined;
     const r = this.rand();
     let partition = wantsGpu ? 'gpu' : r < 0.05 ? 'debug' : r < 0.15 ? 'long' : 'cpu';
     if (!this.partitionByName.has(partition)) partition = 'cpu';
@@ -376,17 +436,19 @@ export class Cluster {
     const timeLimitMin = this.pick([30, 60, 120, 240, 720, 1440]);
     const submit = t - Math.floor(this.rand() * 3600 * 6);
     return {
-      id: this.nextJobId++,
+      id,
       name: this.pick(JOB_NAMES),
-      user,
+      user: userOfJob(id, this.users.length),
       partition,
       state,
       flag: '',
       reason: 'None',
       cpusPerNode: cpus,
-      nodeCount: multi ? 2 + Math.floor(this.rand() * 3) : 1,
+      nodeCount: multi ? 2 + Math.floor(this.rand() * 3) : (gpu?.nodes ?? 1),
       memPerNodeMb: cpus * 2000,
-      gpusPerNode: wantsGpu ? this.pick([1, 2, 4]) : 0,
+      gpusPerNode: gpu?.perNode ?? 0,
+      gpuModel: gpu?.model ?? '',
+      gpuAsk: gpu?.ask ?? 'gres',
       alloc: [],
       submit,
       start: 0,
@@ -417,7 +479,7 @@ export class Cluster {
       for (let s = 0; s < 48 && s < len && chosen.length < job.nodeCount; s++) {
         const idx = p.nodes[(start + s) % len]!;
         const n = this.nodes[idx]!;
-        if (!this.usable(n) || chosen.includes(idx)) continue;
+        if (!this.usable(n) || chosen.includes(idx) || (job.gpuModel !== '' && n.gpuType !== job.gpuModel)) continue;
         if (n.cpus - n.allocCpus < job.cpusPerNode || n.memMb - n.allocMemMb < job.memPerNodeMb || n.gpus - n.allocGpus < job.gpusPerNode) continue;
         chosen.push(idx);
       }
@@ -551,6 +613,7 @@ export class Cluster {
     parent.cpusPerNode = this.pick([1, 2, 4]);
     parent.memPerNodeMb = parent.cpusPerNode * 2000;
     parent.gpusPerNode = 0;
+    parent.gpuModel = '';
     parent.nodeCount = 1;
     if (parent.partition === 'gpu') parent.partition = 'cpu';
     parent.arrayJobId = parent.id;
@@ -769,4 +832,187 @@ export class Cluster {
   nodeNames(j: SimJob): string {
     return hostList(j.alloc.map((i) => this.nodes[i]!.name));
   }
+}
+
+// ---- fairshare tree and slurmdbd statistics, derived from the users and their jobs --------------------------
+
+/** One association of the simulated fairshare tree (a row of sshare -a -l), Fair Tree figures. */
+export interface SimShare {
+  id: number;
+  kind: 'account' | 'user';
+  name: string;
+  /** Parent account ('' for root); a user's account. */
+  parent: string;
+  /** Raw shares; null for root, which Slurm reports as not set. */
+  shares: number | null;
+  sharesNorm: number;
+  /** Billing-seconds of the association's jobs (Slurm decays it; the simulation does not). */
+  usage: number;
+  /** Fraction of the cluster's usage; null for root. */
+  usageNorm: number | null;
+  /** Fair Tree: fraction of the parent's usage (1 for root). */
+  usageEff: number;
+  /** Users only; accounts carry the 0 slurmrestd prints for them. */
+  factor: number;
+  /** LevelFS: null for root (not set), Infinity for an association that used nothing. */
+  level: number | null;
+}
+
+const shareCache = new WeakMap<Cluster, { generation: number; jobs: number; tree: SimShare[] }>();
+
+/** CPU-seconds each user has consumed in each account, from the jobs that have started, up to the last tick. */
+function usageByAssociation(c: Cluster): Map<string, number> {
+  const used = new Map<string, number>();
+  for (const j of c.jobs.values()) {
+    if (j.start <= 0) continue;
+    const until = Math.min(j.end > 0 ? j.end : c.lastUpdate, c.lastUpdate);
+    const u = c.user(j);
+    const key = `${u.account}\u0000${u.name}`;
+    used.set(key, (used.get(key) ?? 0) + j.cpusPerNode * j.nodeCount * Math.max(0, until - j.start));
+  }
+  return used;
+}
+
+/** Account shares spread so levels differ: 10..100, fixed per account name. */
+function accountShares(name: string): number {
+  let h = 0;
+  for (let k = 0; k < name.length; k++) h = (Math.imul(h, 31) + name.charCodeAt(k)) >>> 0;
+  return 10 + (h % 91);
+}
+
+function share(id: number, kind: SimShare['kind'], name: string, parent: string, shares: number, usage: number): SimShare {
+  return { id, kind, name, parent, shares, sharesNorm: 0, usage, usageNorm: 0, usageEff: 0, factor: 0, level: null };
+}
+
+/** Normalizes siblings against each other and the cluster total, Fair Tree style. */
+function normalize(children: SimShare[], parentUsage: number, total: number): void {
+  const sum = children.reduce((s, x) => s + (x.shares ?? 0), 0);
+  for (const x of children) {
+    x.sharesNorm = sum > 0 ? (x.shares ?? 0) / sum : 0;
+    x.usageNorm = total > 0 ? x.usage / total : 0;
+    x.usageEff = parentUsage > 0 ? x.usage / parentUsage : 0;
+    x.level = x.usageEff > 0 ? x.sharesNorm / x.usageEff : Infinity;
+  }
+}
+
+/** Fair Tree's ranking: users ordered by their accounts' LevelFS, then their own; ties share the higher factor. */
+function rankUsers(users: { s: SimShare; key: number[] }[]): void {
+  const cmp = (a: number[], b: number[]) => {
+    for (let k = 0; k < Math.max(a.length, b.length); k++) {
+      const x = a[k] ?? -Infinity;
+      const y = b[k] ?? -Infinity;
+      if (x !== y) return x > y ? -1 : 1;
+    }
+    return 0;
+  };
+  users.sort((a, b) => cmp(a.key, b.key));
+  const n = users.length;
+  let tieStart = 0;
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && cmp(users[i - 1]!.key, users[i]!.key) !== 0) tieStart = i;
+    users[i]!.s.factor = (n - tieStart) / n;
+  }
+}
+
+/**
+ * The association tree sshare would show: root, the user root under it, then every account with its users
+ * (sorted, as sshare prints them). Users and accounts are the cluster's job owners; usage comes from their jobs.
+ */
+export function shareTree(c: Cluster): SimShare[] {
+  const hit = shareCache.get(c);
+  if (hit && hit.generation === c.generation && hit.jobs === c.jobs.size) return hit.tree;
+  const used = usageByAssociation(c);
+  const byAccount = new Map<string, string[]>();
+  for (const u of c.users) {
+    const names = byAccount.get(u.account);
+    if (names) names.push(u.name);
+    else byAccount.set(u.account, [u.name]);
+  }
+  let id = 1;
+  const total = [...used.values()].reduce((s, x) => s + x, 0);
+  const root = share(id++, 'account', 'root', '', 0, total);
+  root.shares = null;
+  root.usageEff = 1;
+  root.usageNorm = null;
+  const rootUser = share(id++, 'user', 'root', 'root', 1, 0);
+  const accounts = [...byAccount.keys()].sort().map((a) => ({ acct: share(id++, 'account', a, 'root', accountShares(a), 0), users: [] as SimShare[] }));
+  for (const a of accounts) {
+    a.users = byAccount.get(a.acct.name)!.sort().map((u) => share(id++, 'user', u, a.acct.name, 1, used.get(`${a.acct.name}\u0000${u}`) ?? 0));
+    a.acct.usage = a.users.reduce((s, x) => s + x.usage, 0);
+  }
+  normalize([rootUser, ...accounts.map((a) => a.acct)], total, total);
+  for (const a of accounts) normalize(a.users, a.acct.usage, total);
+  rankUsers([{ s: rootUser, key: [rootUser.level!] }, ...accounts.flatMap((a) => a.users.map((s) => ({ s, key: [a.acct.level!, s.level!] })))]);
+  root.sharesNorm = 1;
+  const tree = [root, rootUser, ...accounts.flatMap((a) => [a.acct, ...a.users])];
+  shareCache.set(c, { generation: c.generation, jobs: c.jobs.size, tree });
+  return tree;
+}
+
+/** One row of slurmdbd's RPC statistics: by RPC type or by user, times in microseconds. */
+export interface SimDbdRow {
+  key: string;
+  count: number;
+  totalUs: number;
+}
+
+export interface SimDbdStats {
+  timeStart: number;
+  rpcs: SimDbdRow[];
+  users: SimDbdRow[];
+}
+
+/** Mean microseconds per RPC type, roughly as the captured slurmdbd spent them. */
+const DBD_RPC_MEAN_US: readonly [string, number][] = [
+  ['SLURM_PERSIST_INIT', 2000],
+  ['DBD_FINI', 400],
+  ['DBD_REGISTER_CTLD', 16000],
+  ['DBD_GET_TRES', 650],
+  ['DBD_GET_QOS', 1600],
+  ['DBD_GET_ASSOCS', 4600],
+  ['DBD_GET_USERS', 4500],
+  ['DBD_CLUSTER_TRES', 1400],
+  ['DBD_NODE_STATE', 2600],
+  ['DBD_JOB_START', 5000],
+  ['DBD_STEP_START', 4000],
+  ['DBD_STEP_COMPLETE', 2400],
+  ['DBD_JOB_COMPLETE', 2400],
+  ['DBD_SEND_MULT_MSG', 9900],
+];
+const SACCT_MEAN_US = 3500;
+
+/**
+ * slurmdbd's statistics: slurmctld's traffic (as root) grows with the jobs it records, every user runs
+ * sacct now and then (DBD_GET_JOBS_COND). Per-type and per-user figures add up to the same totals, as in the
+ * captures, and only grow from tick to tick.
+ */
+export function dbdStats(c: Cluster): SimDbdStats {
+  const d = c.diag;
+  const g = c.generation;
+  const ended = d.jobsCompleted + d.jobsFailed + d.jobsCanceled;
+  const counts: Record<string, number> = {
+    SLURM_PERSIST_INIT: 2 + g,
+    DBD_FINI: 2 + g,
+    DBD_REGISTER_CTLD: 1,
+    DBD_CLUSTER_TRES: 1 + g,
+    DBD_NODE_STATE: Math.ceil(c.nodes.length / 50) + 3 * g,
+    DBD_JOB_START: d.jobsSubmitted + d.jobsStarted,
+    DBD_STEP_START: 2 * d.jobsStarted,
+    DBD_STEP_COMPLETE: 2 * ended,
+    DBD_JOB_COMPLETE: ended,
+    DBD_SEND_MULT_MSG: 1 + g,
+  };
+  const rpcs: SimDbdRow[] = DBD_RPC_MEAN_US.map(([key, mean]) => {
+    const count = counts[key] ?? 1 + Math.floor(g / 4);
+    return { key, count, totalUs: count * mean };
+  });
+  const users: SimDbdRow[] = c.users.map((u, i) => {
+    const count = 1 + (i % 7) + Math.floor((g * (i % 3)) / 2);
+    return { key: u.name, count, totalUs: count * SACCT_MEAN_US };
+  });
+  const sacct = users.reduce((s, u) => s + u.count, 0);
+  rpcs.push({ key: 'DBD_GET_JOBS_COND', count: sacct, totalUs: sacct * SACCT_MEAN_US });
+  const byRoot = rpcs.slice(0, -1);
+  users.unshift({ key: 'root', count: byRoot.reduce((s, r) => s + r.count, 0), totalUs: byRoot.reduce((s, r) => s + r.totalUs, 0) });
+  return { timeStart: d.startTime, rpcs, users };
 }

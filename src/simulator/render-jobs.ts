@@ -1,5 +1,5 @@
 // /jobs records for one API version, spliced into that version's real captured job record.
-import { Cluster, type SimJob } from './cluster.ts';
+import { Cluster, TRACKED_GPU_MODELS, type SimJob } from './cluster.ts';
 import { type Template, bool, indentAt, num, numField, pretty, raw, str, strArray, type Render, type Slot } from './template.ts';
 
 const HELD = new Set(['JobHeldUser', 'JobHeldAdmin']);
@@ -110,11 +110,43 @@ function exitCodeSlots(t: Template, base: string): Slot<SimJob>[] {
   ];
 }
 
-function tres(j: SimJob, nodes: number): string {
+/**
+ * A TRES string. GPUs as `gres/gpu=N`, plus `gres/gpu:<model>=N` for the models slurm.conf accounts as typed TRES
+ * (TRACKED_GPU_MODELS): requested when the job named such a model, allocated per model of the nodes it got.
+ */
+function tres(j: SimJob, nodes: number, models: readonly string[]): string {
   const cpus = j.cpusPerNode * nodes;
   let s = `cpu=${cpus},mem=${j.memPerNodeMb * nodes}M,node=${nodes},billing=${cpus}`;
-  if (j.gpusPerNode) s += `,gres/gpu=${j.gpusPerNode * nodes}`;
+  if (!j.gpusPerNode) return s;
+  s += `,gres/gpu=${j.gpusPerNode * nodes}`;
+  for (const m of new Set(models)) {
+    if (TRACKED_GPU_MODELS.has(m)) s += `,gres/gpu:${m}=${j.gpusPerNode * models.filter((x) => x === m).length}`;
+  }
   return s;
+}
+
+/** `gpu:a100:2` or `gpu:2` (any model), as the job asked. */
+function gpuSpec(j: SimJob, n: number): string {
+  return j.gpuModel ? `gpu:${j.gpuModel}:${n}` : `gpu:${n}`;
+}
+
+/**
+ * The request fields of a GPU job: --gres and --gpus-per-node fill tres_per_node, --gpus tres_per_job with the
+ * whole job's count. 22.05 prefixes `gres:`, 23.02 and later `gres/`.
+ */
+function gpuRequest(legacy: boolean): { perNode(j: SimJob): string; perJob(j: SimJob): string; flag(j: SimJob): string } {
+  const prefix = legacy ? 'gres:' : 'gres/';
+  return {
+    perNode: (j) => (j.gpusPerNode && j.gpuAsk !== 'gpus' ? prefix + gpuSpec(j, j.gpusPerNode) : ''),
+    perJob: (j) => (j.gpusPerNode && j.gpuAsk === 'gpus' ? prefix + gpuSpec(j, j.gpusPerNode * j.nodeCount) : ''),
+    flag: (j) => {
+      if (!j.gpusPerNode) return '';
+      const model = j.gpuModel ? `${j.gpuModel}:` : '';
+      if (j.gpuAsk === 'gres') return ` --gres=${gpuSpec(j, j.gpusPerNode)}`;
+      if (j.gpuAsk === 'gpus-per-node') return ` --gpus-per-node=${model}${j.gpusPerNode}`;
+      return ` --gpus=${model}${j.gpusPerNode * j.nodeCount}`;
+    },
+  };
 }
 
 function gpuRange(n: number): string {
@@ -127,6 +159,8 @@ export function compileJobRecord(t: Template, c: Cluster): Render<SimJob> {
   const nf = (path: string, get: (j: SimJob) => number | null, optional = false) => numField<SimJob>(t, base, path, get, optional);
   const user = (j: SimJob) => c.users[j.user]!;
   const held = (j: SimJob) => j.state === 'PENDING' && HELD.has(j.reason);
+  const gpu = gpuRequest(!Array.isArray(t.valueAt(`${base}.job_state`)));
+  const models = (j: SimJob) => j.alloc.map((i) => c.nodes[i]!.gpuType);
   const slots: Slot<SimJob>[] = [
     str('account', (j) => user(j).account),
     ...nf('accrue_time', (j) => (held(j) ? 0 : j.submit)),
@@ -163,12 +197,13 @@ export function compileJobRecord(t: Template, c: Cluster): Render<SimJob> {
     str('standard_output', (j) => `/home/${user(j).name}/slurm-%j.out`),
     str('stdout_expanded', (j) => `/home/${user(j).name}/slurm-${j.id}.out`, true),
     ...nf('submit_time', (j) => j.submit),
-    str('submit_line', (j) => `sbatch -p ${j.partition} -N ${j.nodeCount} -n ${j.cpusPerNode * j.nodeCount} --time=${j.timeLimitMin} ${j.name}.sh`, true),
+    str('submit_line', (j) => `sbatch -p ${j.partition} -N ${j.nodeCount} -n ${j.cpusPerNode * j.nodeCount}${gpu.flag(j)} --time=${j.timeLimitMin} ${j.name}.sh`, true),
     ...nf('time_limit', (j) => j.timeLimitMin),
-    str('tres_per_node', (j) => (j.gpusPerNode ? `gres/gpu:${j.gpusPerNode}` : '')),
+    str('tres_per_node', gpu.perNode),
+    str('tres_per_job', gpu.perJob),
     strArray('gres_detail', (j) => (j.gpusPerNode && j.alloc.length ? j.alloc.map((i) => `gpu:${c.nodes[i]!.gpuType}:${j.gpusPerNode}(IDX:${gpuRange(j.gpusPerNode)})`) : [])),
-    str('tres_req_str', (j) => tres(j, j.nodeCount)),
-    str('tres_alloc_str', (j) => (j.alloc.length ? tres(j, j.alloc.length) : '')),
+    str('tres_req_str', (j) => tres(j, j.nodeCount, Array.from({ length: j.nodeCount }, () => j.gpuModel))),
+    str('tres_alloc_str', (j) => (j.alloc.length ? tres(j, j.alloc.length, models(j)) : '')),
     num('user_id', (j) => user(j).uid),
     str('user_name', (j) => user(j).name),
     str('current_working_directory', (j) => `/home/${user(j).name}`),

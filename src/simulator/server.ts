@@ -26,6 +26,9 @@ export interface SimulatorOptions {
   host?: string;
   port?: number;
   clusterName?: string;
+  /** Distinct users and accounts submitting jobs (defaults 60 and 10). */
+  users?: number;
+  accounts?: number;
   /** Request log capacity (default 10000 entries). */
   logSize?: number;
 }
@@ -61,9 +64,20 @@ const ERROR_SOURCES: Record<Endpoint, [string, string]> = {
   partitions: ['Unable to query partitions', 'slurm_load_partitions()'],
   licenses: ['Unable to query licenses', 'slurm_load_licenses()'],
   reservations: ['Unable to query reservations', 'slurm_load_reservations()'],
+  shares: ['Unable to query shares', 'slurm_associations_get_shares()'],
+  slurmdb_diag: ['slurmdb_get_stats() failed', 'op_handler_diag'],
 };
 
 const ROUTE = /^\/slurm\/(v\d+\.\d+\.\d+)\/([a-z]+)\/?$/;
+const ROUTE_DB = /^\/slurmdb\/(v\d+\.\d+\.\d+)\/diag\/?$/;
+
+/** `/slurm/<v>/<endpoint>` or slurmdbd's `/slurmdb/<v>/diag`, as [version, endpoint]. */
+function route(path: string): [string | undefined, string | undefined] {
+  const db = ROUTE_DB.exec(path);
+  if (db) return [db[1], 'slurmdb_diag'];
+  const m = ROUTE.exec(path);
+  return m?.[2] === 'slurmdb_diag' ? [undefined, undefined] : [m?.[1], m?.[2]];
+}
 const ROUTE_ONE = /^\/slurm\/(v\d+\.\d+\.\d+)\/(job|node|partition)\/([^/]+)\/?$/;
 
 /** Verifies an HS256 JWT: signature and exp. Returns why it is not valid, or undefined when it is. */
@@ -118,7 +132,7 @@ export class SlurmSimulator {
     }
     this.versions = versions as ApiVersion[];
     this.logSize = o.logSize ?? 10_000;
-    this.cluster = new Cluster({ nodes: o.nodes, jobs: o.jobs, seed: o.seed ?? 1, clusterName: o.clusterName ?? 'sim' });
+    this.cluster = new Cluster({ nodes: o.nodes, jobs: o.jobs, seed: o.seed ?? 1, clusterName: o.clusterName ?? 'sim', users: o.users, accounts: o.accounts });
     for (const v of this.versions) this.renderers.set(v, new VersionRenderer(v, this.cluster));
   }
 
@@ -232,11 +246,9 @@ export class SlurmSimulator {
       const r = one[1] !== dropped && isApiVersion(one[1]!) ? this.renderers.get(one[1]) : undefined;
       if (r) return this.handleOne(res, r, one[2] as 'job' | 'node' | 'partition', decodeURIComponent(one[3]!), badToken, count);
     }
-    const m = ROUTE.exec(path);
-    const version = m?.[1];
-    const endpoint = m?.[2];
+    const [version, endpoint] = route(path);
     const renderer = version && version !== dropped && isApiVersion(version) ? this.renderers.get(version) : undefined;
-    if (!renderer || !endpoint || !(ENDPOINTS as readonly string[]).includes(endpoint) || req.method !== 'GET') {
+    if (!renderer || !endpoint || !(ENDPOINTS as readonly string[]).includes(endpoint) || !renderer.serves(endpoint as Endpoint) || req.method !== 'GET') {
       sendText(res, 404, UNKNOWN_PATH_TEXT, count, true);
       return;
     }
@@ -298,7 +310,9 @@ export class SlurmSimulator {
     const paths: Record<string, object> = {};
     for (const v of this.served()) {
       for (const e of ENDPOINTS) {
-        paths[`/slurm/${v}/${e}/`] = { get: { operationId: `slurm_${v.replaceAll('.', '_')}_get_${e}`, tags: ['slurm'] } };
+        if (!this.renderers.get(v)?.serves(e)) continue;
+        if (e === 'slurmdb_diag') paths[`/slurmdb/${v}/diag/`] = { get: { operationId: `slurmdb_${v.replaceAll('.', '_')}_get_diag`, tags: ['slurmdb'] } };
+        else paths[`/slurm/${v}/${e}/`] = { get: { operationId: `slurm_${v.replaceAll('.', '_')}_get_${e}`, tags: ['slurm'] } };
       }
     }
     return { openapi: '3.0.3', info: { title: 'Slurm REST API (simulated)', version: 'Slurm-25.11.7' }, paths };
@@ -366,11 +380,9 @@ export class SlurmSimulator {
 
   /** The normal answer's chunks for a Slurm path (or a 404 text when it is not one). */
   private slurmChunks(path: string): Generator<string> {
-    const m = ROUTE.exec(path);
-    const v = m?.[1];
+    const [v, e] = route(path);
     const r = v && isApiVersion(v) ? this.renderers.get(v) : undefined;
-    const e = m?.[2];
-    if (!r || !e || !(ENDPOINTS as readonly string[]).includes(e)) return (function* () {
+    if (!r || !e || !(ENDPOINTS as readonly string[]).includes(e) || !r.serves(e as Endpoint)) return (function* () {
       yield UNKNOWN_PATH_TEXT;
     })();
     return r.render(e as Endpoint, this.answer(Math.floor(Date.now() / 1000), true));

@@ -1,8 +1,9 @@
 // One renderer per served API version: each answer is produced as a sequence of string chunks (about
 // CHUNK characters each) so the server can stream it with backpressure instead of building 1 GB strings.
-import type { Cluster, SimJob, SimNode, SimPartition } from './cluster.ts';
+import { type Cluster, type SimJob, type SimNode, type SimPartition, type SimShare, dbdStats, shareTree } from './cluster.ts';
 import { compileJobRecord } from './render-jobs.ts';
 import { compileNodeRecord, compilePartitionRecord } from './render-nodes.ts';
+import { type DbdView, compileDbdDiag, compileShareRecord } from './render-shares.ts';
 import { Template, bool, num, numField, pretty, str, type Envelope, type Render, type Slot, type Style } from './template.ts';
 import { TEMPLATES_0_0_38 } from './templates/v0_0_38.ts';
 import { TEMPLATES_0_0_40 } from './templates/v0_0_40.ts';
@@ -13,10 +14,12 @@ import { TEMPLATES_0_0_44 } from './templates/v0_0_44.ts';
 
 export const ALL_VERSIONS = ['v0.0.38', 'v0.0.39', 'v0.0.40', 'v0.0.41', 'v0.0.42', 'v0.0.43', 'v0.0.44'] as const;
 export type ApiVersion = (typeof ALL_VERSIONS)[number];
-export const ENDPOINTS = ['ping', 'diag', 'nodes', 'jobs', 'partitions', 'licenses', 'reservations'] as const;
+/** What each version renders; `slurmdb_diag` is slurmdbd's /slurmdb/{v}/diag, `shares` exists from v0.0.39. */
+export const ENDPOINTS = ['ping', 'diag', 'nodes', 'jobs', 'partitions', 'licenses', 'reservations', 'shares', 'slurmdb_diag'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
-type TemplateSet = typeof TEMPLATES_0_0_44;
+// 22.05 (v0.0.38) has no /shares, so its template set lacks one.
+type TemplateSet = Omit<typeof TEMPLATES_0_0_44, 'shares'> & { shares?: string };
 
 const SOURCES: Record<ApiVersion, { set: TemplateSet; style: Style }> = {
   'v0.0.38': { set: TEMPLATES_0_0_38, style: { escapeSlash: false, inlineEmpty: true } },
@@ -60,7 +63,7 @@ interface License {
 
 export class VersionRenderer {
   readonly version: ApiVersion;
-  private readonly t: Record<Endpoint, Template>;
+  private readonly t: Partial<Record<Endpoint, Template>>;
   private readonly jobRec: Render<SimJob>;
   private readonly nodeRec: Render<SimNode>;
   private readonly partRec: Render<SimPartition>;
@@ -69,33 +72,46 @@ export class VersionRenderer {
   private readonly env: Record<'jobs' | 'nodes' | 'partitions' | 'licenses' | 'reservations', Envelope<Answer>>;
   private readonly diagR: Render<Answer>;
   private readonly pingR: Render<Answer>;
+  private readonly shares: { env: Envelope<Answer>; rec: Render<SimShare> } | undefined;
+  private readonly dbdR: Render<DbdView>;
 
   constructor(version: ApiVersion, c: Cluster) {
     this.version = version;
     const src = SOURCES[version];
-    this.t = Object.fromEntries(ENDPOINTS.map((e) => [e, new Template(`${version}/${e}`, src.set[e], src.style)])) as Record<Endpoint, Template>;
+    const sources: Partial<Record<Endpoint, string>> = src.set;
+    this.t = Object.fromEntries(
+      ENDPOINTS.flatMap((e) => {
+        const text = sources[e];
+        return text === undefined ? [] : [[e, new Template(`${version}/${e}`, text, src.style)]];
+      }),
+    );
+    const jobsT = this.tpl('jobs');
     const meta: Slot<Answer>[] = [
       str('meta.slurm.cluster', (a) => a.c.name, true),
-      ...optionalNum(this.t.jobs, 'last_update', (a) => a.c.lastUpdate),
-      ...optionalNum(this.t.jobs, 'last_backfill', (a) => a.c.diag.lastBackfill),
+      ...optionalNum(jobsT, 'last_update', (a) => a.c.lastUpdate),
+      ...optionalNum(jobsT, 'last_backfill', (a) => a.c.diag.lastBackfill),
     ];
+    const envOf = (e: 'nodes' | 'partitions' | 'licenses' | 'reservations') => this.tpl(e).compileEnvelope(e, [...meta.slice(0, 1), ...optionalNum(this.tpl(e), 'last_update', (a) => a.c.lastUpdate)]);
     this.env = {
-      jobs: this.t.jobs.compileEnvelope('jobs', meta),
-      nodes: this.t.nodes.compileEnvelope('nodes', [...meta.slice(0, 1), ...optionalNum(this.t.nodes, 'last_update', (a) => a.c.lastUpdate)]),
-      partitions: this.t.partitions.compileEnvelope('partitions', [...meta.slice(0, 1), ...optionalNum(this.t.partitions, 'last_update', (a) => a.c.lastUpdate)]),
-      licenses: this.t.licenses.compileEnvelope('licenses', [...meta.slice(0, 1), ...optionalNum(this.t.licenses, 'last_update', (a) => a.c.lastUpdate)]),
-      reservations: this.t.reservations.compileEnvelope('reservations', [...meta.slice(0, 1), ...optionalNum(this.t.reservations, 'last_update', (a) => a.c.lastUpdate)]),
+      jobs: jobsT.compileEnvelope('jobs', meta),
+      nodes: envOf('nodes'),
+      partitions: envOf('partitions'),
+      licenses: envOf('licenses'),
+      reservations: envOf('reservations'),
     };
-    this.jobRec = compileJobRecord(this.t.jobs, c);
-    this.nodeRec = compileNodeRecord(this.t.nodes, c);
-    this.partRec = compilePartitionRecord(this.t.partitions, c);
-    this.licRec = this.t.licenses.compileValue<License>('licenses.0', [
+    this.jobRec = compileJobRecord(jobsT, c);
+    this.nodeRec = compileNodeRecord(this.tpl('nodes'), c);
+    this.partRec = compilePartitionRecord(this.tpl('partitions'), c);
+    const st = this.t.shares;
+    this.shares = st && { env: st.compileEnvelope('shares.shares', meta.slice(0, 1)), rec: compileShareRecord(st, c) };
+    this.dbdR = compileDbdDiag(this.tpl('slurmdb_diag'));
+    this.licRec = this.tpl('licenses').compileValue<License>('licenses.0', [
       str('LicenseName', (l) => l.name),
       num('Total', (l) => l.total),
       num('Used', (l) => l.used),
       num('Free', (l) => l.total - l.used),
     ]);
-    const rt = this.t.reservations;
+    const rt = this.tpl('reservations');
     this.resvRec = rt.compileValue<SimNode[]>('reservations.0', [
       str('name', () => 'maint_window'),
       str('node_list', (ns) => c.nodeNames({ alloc: ns.map((n) => n.index) } as SimJob)),
@@ -107,7 +123,8 @@ export class VersionRenderer {
       str('users', () => 'root'),
     ]);
     this.diagR = this.compileDiag();
-    this.pingR = this.t.ping.compileText(0, this.t.ping.text.length, [
+    const pt = this.tpl('ping');
+    this.pingR = pt.compileText(0, pt.text.length, [
       str('meta.slurm.cluster', (a) => a.c.name, true),
       str('pings.0.pinged', (a) => (a.authFailed ? 'DOWN' : 'UP'), true),
       str('pings.0.ping', (a) => (a.authFailed ? 'DOWN' : 'UP'), true),
@@ -115,8 +132,19 @@ export class VersionRenderer {
     ]);
   }
 
+  /** Whether this version serves the endpoint (22.05 has no /shares). */
+  serves(e: Endpoint): boolean {
+    return this.t[e] !== undefined;
+  }
+
+  private tpl(e: Endpoint): Template {
+    const t = this.t[e];
+    if (!t) throw new Error(`simulator: ${this.version} does not serve ${e}`);
+    return t;
+  }
+
   private compileDiag(): Render<Answer> {
-    const t = this.t.diag;
+    const t = this.tpl('diag');
     const s = 'statistics';
     const nf = (path: string, get: (a: Answer) => number) => numField<Answer>(t, '', `${s}.${path}`, get, true);
     const count = (a: Answer, state: string) => {
@@ -180,6 +208,15 @@ export class VersionRenderer {
         yield* this.list(this.env.reservations, a, maint.length ? [maint] : [], this.resvRec);
         return;
       }
+      case 'shares': {
+        const s = this.shares;
+        if (!s) throw new Error(`simulator: ${this.version} does not serve shares`);
+        yield* this.list(s.env, a, shareTree(a.c), s.rec);
+        return;
+      }
+      case 'slurmdb_diag':
+        yield this.dbdR({ cluster: a.c.name, stats: dbdStats(a.c) });
+        return;
     }
   }
 
@@ -212,18 +249,19 @@ export class VersionRenderer {
    * error (rest_error_bad_token_*.json).
    */
   errorAnswer(endpoint: Endpoint, a: Answer, err: SlurmError): string {
-    const t = this.t[endpoint];
+    const t = this.tpl(endpoint);
     const meta = t.valueAt('meta') as Record<string, unknown>;
     const slurm = meta.slurm as Record<string, unknown> | undefined;
     if (slurm && 'cluster' in slurm) slurm.cluster = a.c.name;
     const body: Record<string, unknown> = {};
-    const listKey = endpoint === 'ping' ? 'pings' : endpoint === 'diag' ? undefined : endpoint;
-    if (listKey) body[listKey] = [];
+    const listKey = endpoint === 'ping' ? 'pings' : endpoint === 'diag' || endpoint === 'slurmdb_diag' ? undefined : endpoint;
+    if (listKey === 'shares') body.shares = { shares: [], total_shares: 0 };
+    else if (listKey) body[listKey] = [];
     if (endpoint === 'jobs' && t.has('last_backfill')) {
       body.last_backfill = { set: true, infinite: false, number: 0 };
       body.last_update = { set: true, infinite: false, number: 0 };
     }
-    if (endpoint === 'diag') {
+    if (endpoint === 'diag' || endpoint === 'slurmdb_diag') {
       body.errors = [err];
       body.warnings = [];
       body.meta = meta;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { readJsonBody, streamTopLevelArray } from '../../src/slurm/rest/json-stream.ts';
 import { SlurmFetchError } from '../../src/slurm/source.ts';
+import { JOB_FIELDS, NODE_FIELDS } from '../../src/slurm/rest/adapters/fields.ts';
 
 const FIX = new URL('../fixtures/', import.meta.url);
 const fixture = (p: string): Buffer => readFileSync(new URL(p, FIX));
@@ -271,4 +272,114 @@ test('readJsonBody: whole small answers, with the same limits', async () => {
   await rejectsWith(readJsonBody(chunked(buf, 7), { maxBytes: buf.length - 1 }), 'too_large', /limit of/);
   await rejectsWith(readJsonBody(chunked(Buffer.from('{"a":'), 2), { maxBytes: 100 }), 'parse', /malformed JSON answer \(5 bytes\)/);
   await rejectsWith(readJsonBody(chunked(Buffer.alloc(0), 2), { maxBytes: 100 }), 'parse', /empty/);
+});
+
+// ---- member picking (opts.pick): the fast path must give exactly what JSON.parse and then picking gives ----
+
+const JOBS_44 = 'slurm-25.11.7/rest_v0.0.44_slurm_jobs.json';
+const NODES_38 = 'slurm-22.05/slurm_v0.0.38_nodes.json';
+
+function picked(value: unknown, pick: ReadonlySet<string>): unknown {
+  const out: Record<string, unknown> = {};
+  for (const k of pick) if (k in (value as object)) out[k] = (value as Record<string, unknown>)[k];
+  return out;
+}
+
+async function streamPicked(text: string, key: string, pick: ReadonlySet<string>, chunk: number) {
+  const items: unknown[] = [];
+  const r = await streamTopLevelArray(chunked(Buffer.from(text), chunk), key, (v) => items.push(v), { maxBytes: 1e9, pick });
+  return { items, ...r };
+}
+
+/** Streams `text` at several chunk sizes; asserts the elements equal JSON.parse + pick and which path took them. */
+async function assertPicks(text: string, key: string, pick: ReadonlySet<string>, path: 'fast' | 'exact', what: string) {
+  const want = (JSON.parse(text) as Record<string, unknown[]>)[key]!.map((e) => picked(e, pick));
+  for (const chunk of [text.length, 4096, 97]) {
+    const got = await streamPicked(text, key, pick, chunk);
+    assert.deepEqual(got.items, want, `${what}, chunks of ${chunk}`);
+    const n = want.length;
+    assert.deepEqual([got.fastPicked, got.exactParsed], path === 'fast' ? [n, 0] : [0, n], `${what}, chunks of ${chunk}: path`);
+  }
+}
+
+// Leading whitespace of a line is never inside a string (a JSON string holds no raw newline): safe to rewrite.
+const LAYOUTS: [string, (doc: unknown) => string, 'fast' | 'exact'][] = [
+  ['0-space indentation', (d) => JSON.stringify(d, null, 2).replace(/^ +/gm, ''), 'fast'],
+  ['1-space indentation', (d) => JSON.stringify(d, null, 1), 'fast'],
+  ['2-space indentation (slurmrestd)', (d) => JSON.stringify(d, null, 2), 'fast'],
+  ['4-space indentation', (d) => JSON.stringify(d, null, 4), 'fast'],
+  ['tab indentation', (d) => JSON.stringify(d, null, '\t'), 'fast'],
+  ['CRLF line ends', (d) => JSON.stringify(d, null, 2).replace(/\n/g, '\r\n'), 'fast'],
+  ['single line', (d) => JSON.stringify(d), 'exact'],
+];
+
+for (const [name, print, path] of LAYOUTS) {
+  test(`pick, ${name}: real jobs and nodes records give what JSON.parse + pick gives (${path} path)`, async () => {
+    const jobs = JSON.parse(fixture(JOBS_44).toString('utf8')) as unknown;
+    const nodes = JSON.parse(fixture(NODES_38).toString('utf8')) as unknown;
+    await assertPicks(print(jobs), 'jobs', JOB_FIELDS, path, `${JOBS_44} ${name}`);
+    await assertPicks(print(nodes), 'nodes', NODE_FIELDS, path, `${NODES_38} ${name}`);
+  });
+}
+
+function realJobs(): Record<string, unknown>[] {
+  return (JSON.parse(fixture(JOBS_44).toString('utf8')) as { jobs: Record<string, unknown>[] }).jobs;
+}
+
+test('pick: members in another order than slurmrestd prints them', async () => {
+  const jobs = realJobs().map((j) => Object.fromEntries(Object.entries(j).reverse()));
+  await assertPicks(JSON.stringify({ jobs }, null, 2), 'jobs', JOB_FIELDS, 'fast', 'reversed members');
+});
+
+test('pick: string values with escapes, quotes, braces and fake newlines, picked and not', async () => {
+  const jobs = realJobs().map((j, i) => ({
+    ...j,
+    name: `say "hi" {not: an object} [nor] \\ a\\"b\\\\ "${i}`,
+    comment: '\n      "job_id": 666,\n      "name": "evil"\n    },\n    {\n      "job_id": 667',
+    admin_comment: '}\n]\n}',
+    account: 'tab\there \u2028 ünïcødé \u0000 end',
+    partition: '\\',
+  }));
+  await assertPicks(JSON.stringify({ jobs }, null, 2), 'jobs', JOB_FIELDS, 'fast', 'tricky strings');
+});
+
+test('pick: a picked member name inside a nested object is not the record\'s own', async () => {
+  const jobs = realJobs().map((j) => ({
+    decoy: { job_id: 999, name: 'nested', deeper: { job_id: { set: true, infinite: false, number: 5 }, partition: 'x' } },
+    ...j,
+    list: [{ job_id: 1 }, [{ name: 'n' }]],
+  }));
+  await assertPicks(JSON.stringify({ jobs }, null, 2), 'jobs', JOB_FIELDS, 'fast', 'nested names');
+});
+
+test('pick: a nested object printed at the members\' own indentation does not pass for members', async () => {
+  // Valid JSON whose indentation lies: the decoy's own members are on lines indented like the record's.
+  const job = JSON.stringify(realJobs()[0], null, 2);
+  const decoy = ',\n  "decoy": {"a": 1,\n  "job_id": 7,\n  "name": "decoy",\n  "c": 2}';
+  const element = `${job.slice(0, job.lastIndexOf('\n}'))}${decoy}\n}`.replace(/\n/g, '\n    ');
+  const text = `{\n  "jobs": [\n    ${element}\n  ],\n  "errors": []\n}`;
+  await assertPicks(text, 'jobs', JOB_FIELDS, 'fast', 'lying indentation');
+  const got = await streamPicked(text, 'jobs', JOB_FIELDS, text.length);
+  assert.equal((got.items[0] as { job_id: unknown }).job_id, realJobs()[0]!.job_id);
+});
+
+test('pick: a member name written with escapes is a doubt, and the exact parse takes the element', async () => {
+  const text = JSON.stringify({ jobs: realJobs() }, null, 2).replace(/"job_id":/g, '"job\\u005fid":');
+  await assertPicks(text, 'jobs', JOB_FIELDS, 'exact', 'escaped names');
+});
+
+test('pick: a malformed picked value is reported exactly; members not picked are not validated', async () => {
+  const job = JSON.stringify({ jobs: [realJobs()[0]] }, null, 2);
+  const badPicked = job.replace(/"cluster": "[^"]*"/, '"cluster": tru');
+  await rejectsWith(streamPicked(badPicked, 'jobs', JOB_FIELDS, 4096), 'parse', /element 0 of "jobs" starting at byte offset 17/);
+  const badOther = job.replace(/"comment": "[^"]*"/, '"comment": tru');
+  const got = await streamPicked(badOther, 'jobs', JOB_FIELDS, 4096);
+  assert.deepEqual([got.fastPicked, got.exactParsed], [1, 0]);
+  assert.deepEqual(got.items, [picked(realJobs()[0], JOB_FIELDS)]);
+});
+
+test('without pick, every element is parsed whole', async () => {
+  const buf = fixture(JOBS_44);
+  const got = await collect(chunked(buf, 4096), 'jobs');
+  assert.deepEqual([got.fastPicked, got.exactParsed], [0, 22]);
 });

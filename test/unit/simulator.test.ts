@@ -3,11 +3,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { SlurmSimulator, signJwt, verifyJwt, UNKNOWN_PATH_TEXT } from '../../src/simulator/server.ts';
-import { Cluster, hostList } from '../../src/simulator/cluster.ts';
+import { Cluster, hostList, userOfJob, type SimJob } from '../../src/simulator/cluster.ts';
+import { VersionRenderer, type ApiVersion } from '../../src/simulator/versions.ts';
+import { adapterFor } from '../../src/slurm/rest/adapters/index.ts';
+import type { GresCount } from '../../src/slurm/model.ts';
 import { indexSpans } from '../../src/simulator/template.ts';
 import { TEMPLATES_0_0_38 } from '../../src/simulator/templates/v0_0_38.ts';
 import { TEMPLATES_0_0_40 } from '../../src/simulator/templates/v0_0_40.ts';
 import { TEMPLATES_0_0_44 } from '../../src/simulator/templates/v0_0_44.ts';
+import { VersionRenderer } from '../../src/simulator/versions.ts';
+import { buildShares } from '../../src/slurm/rest/adapters/shares.ts';
+import { buildDbdStats } from '../../src/slurm/rest/adapters/slurmdbd.ts';
+import { fairshareCollector } from '../../src/collectors/fairshare.ts';
+import { slurmdbdCollector } from '../../src/collectors/slurmdbd.ts';
+import type { CollectContext } from '../../src/collectors/collector.ts';
+import type { ResourceData } from '../../src/slurm/model.ts';
 
 const FIX = new URL('../fixtures/', import.meta.url);
 const fixture = (rel: string): string => readFileSync(new URL(rel, FIX), 'utf8');
@@ -211,6 +221,67 @@ describe('simulator over time', () => {
   test('host lists compress like Slurm', () => {
     assert.equal(hostList(['node00001', 'node00002', 'node00003', 'node00007']), 'node[00001-00003,00007]');
     assert.equal(hostList(['node00004']), 'node00004');
+  });
+});
+
+describe('simulated GPU jobs and users, read back through the adapter', () => {
+  const NOW = 1_800_000_000;
+  const c = new Cluster({ nodes: 300, jobs: 3000, seed: 5, clusterName: 'x', users: 5000, accounts: 300, now: () => NOW });
+
+  function records(v: ApiVersion): Rec[] {
+    const text = [...new VersionRenderer(v, c).render('jobs', { c, jobs: [...c.jobs.values()], nodes: c.nodes, now: NOW })].join('');
+    return (JSON.parse(text) as { jobs: Rec[] }).jobs;
+  }
+
+  /** What the job holds (per allocated node's model) or asks for (its model, '' for any), whole job. */
+  function expected(j: SimJob): GresCount[] {
+    if (!j.gpusPerNode) return [];
+    const models = j.alloc.length ? j.alloc.map((i) => c.nodes[i]!.gpuType) : Array.from({ length: j.nodeCount }, () => j.gpuModel);
+    return [...new Set(models)].map((model) => ({ type: 'gpu', model, count: j.gpusPerNode * models.filter((m) => m === model).length })).sort((a, b) => a.model.localeCompare(b.model));
+  }
+
+  for (const v of ['v0.0.38', 'v0.0.40', 'v0.0.44'] as const) {
+    test(`${v}: every job's GPUs by model come out of the adapter as the simulator holds them`, () => {
+      const adapter = adapterFor(v)!;
+      const seen = new Set<string>();
+      for (const r of records(v)) {
+        const j = adapter.job(r, { unknown: [] })!;
+        const sim = c.jobs.get(j.jobId)!;
+        assert.deepEqual([...j.gres].sort((a, b) => a.model.localeCompare(b.model)), expected(sim), `job ${j.jobId} (${sim.gpuAsk} ${sim.gpuModel || 'any'})`);
+        assert.equal(j.gpus, sim.gpusPerNode * (sim.alloc.length || sim.nodeCount), `job ${j.jobId} gpus`);
+        if (sim.gpusPerNode) seen.add(`${sim.gpuAsk}:${sim.gpuModel ? 'model' : 'any'}:${j.state === 'running' ? 'running' : 'other'}:${sim.nodeCount > 1 ? 'multi' : 'one'}`);
+      }
+      for (const ask of ['gres', 'gpus-per-node', 'gpus']) {
+        for (const m of ['model', 'any']) assert.ok([...seen].some((k) => k.startsWith(`${ask}:${m}:`)), `some ${ask} job asking for ${m}`);
+        assert.ok([...seen].some((k) => k.startsWith(`${ask}:`) && k.includes(':running:')), `some running ${ask} job`);
+      }
+      assert.ok([...seen].some((k) => k.endsWith(':multi')), 'some --gpus-per-node job on several nodes');
+    });
+  }
+
+  test('GPU nodes have models; typed TRES and --gpus requests appear as Slurm prints them', () => {
+    assert.deepEqual(new Set(c.nodes.filter((n) => n.gpus).map((n) => n.gpuType)), new Set(['a100', 'h100', 'l40s']));
+    const text = JSON.stringify(records('v0.0.44'));
+    assert.match(text, /gres\/gpu=\d+,gres\/gpu:h100=\d+/);
+    assert.match(text, /"tres_per_job":"gres\/gpu:(a100|h100|l40s):\d+"/);
+    assert.match(JSON.stringify(records('v0.0.38')), /"tres_per_node":"gres:gpu:(a100|h100|l40s):\d+"/);
+  });
+
+  test('users and accounts are as many as asked for, and a job\'s user follows from its id', () => {
+    assert.equal(c.users.length, 5000);
+    const users = new Set<string>();
+    const accounts = new Set<string>();
+    for (const j of c.jobs.values()) {
+      users.add(c.user(j).name);
+      accounts.add(c.user(j).account);
+      assert.equal(j.user, userOfJob(j.arrayJobId && j.arrayTaskId >= 0 ? j.arrayJobId : j.id, 5000), `job ${j.id}`);
+    }
+    assert.ok(users.size > 500, `distinct users with jobs: ${users.size}`);
+    assert.ok(accounts.size > 150 && accounts.size <= 300, `distinct accounts with jobs: ${accounts.size}`);
+    assert.ok(accounts.has('physics') && [...accounts].some((a) => /^acct\d{4}$/.test(a)));
+    const other = new Cluster({ nodes: 30, jobs: 100, seed: 9, clusterName: 'y', now: () => NOW });
+    assert.equal(other.users.length, 60, 'default');
+    assert.equal(new Set(other.users.map((u) => u.account)).size, 10);
   });
 });
 
@@ -438,5 +509,147 @@ describe('simulator faults', () => {
     assert.match(await bad.text(), /mode/);
     const noVersion = await fetch(`${url}/sim/faults`, { method: 'POST', body: JSON.stringify({ mode: 'drop-version' }) });
     assert.equal(noVersion.status, 400);
+  });
+});
+
+/** The real captured slurmdbd diag answer of a version (v0.0.39 has none: it is served as v0.0.40). */
+function realDb(version: string): Rec {
+  const file =
+    version === 'v0.0.38'
+      ? 'slurm-22.05/slurmdb_v0.0.38_diag.json'
+      : version === 'v0.0.39' || version === 'v0.0.40'
+        ? 'slurm-25.05.8/rest_v0.0.40_slurmdb_diag.json'
+        : `slurm-25.11.7/rest_${version}_slurmdb_diag.json`;
+  return JSON.parse(fixture(file)) as Rec;
+}
+
+function collectCtx(data: Partial<ResourceData>, maxUsers = 200, maxAccounts = 200): CollectContext & { anomalies: string[] } {
+  const anomalies: string[] = [];
+  return {
+    cluster: 'sim',
+    data,
+    now: 1_800_000_000,
+    limits: { perNode: true, maxReasonLength: 100, perUser: true, perAccount: true, perQos: true, maxUsers, maxAccounts, jobs: false, maxJobs: 1000 },
+    anomaly: (w) => anomalies.push(w),
+    anomalies,
+  };
+}
+
+const gauge = (families: ReturnType<typeof fairshareCollector.collect>, name: string): number => {
+  const f = families.find((x) => x.desc.name === name);
+  assert.ok(f && f.samples.length === 1, name);
+  return f.samples[0]!.value;
+};
+
+describe('simulator fairshare (/shares) and slurmdbd statistics (/slurmdb/diag)', () => {
+  let sim: SlurmSimulator;
+  let url: string;
+  before(async () => {
+    sim = new SlurmSimulator({ nodes: 40, jobs: 300, seed: 9, tickMs: 0 });
+    ({ url } = await sim.start());
+  });
+  after(() => sim.stop());
+
+  for (const v of VERSIONS) {
+    test(`${v}: /shares ${v === 'v0.0.38' ? 'is not served (22.05)' : 'has the real shape and parses into the tree of the users and their accounts'}`, async () => {
+      if (v === 'v0.0.38') {
+        const r = await fetch(`${url}/slurm/${v}/shares`);
+        assert.equal(r.status, 404);
+        assert.equal(await r.text(), UNKNOWN_PATH_TEXT);
+        return;
+      }
+      const { status, body } = await getJson(`${url}/slurm/${v}/shares`);
+      assert.equal(status, 200);
+      assertSameKeys(body, real(v, 'shares'), `${v} shares`);
+      const a = { unknown: [] as string[] };
+      const entries = buildShares(body, a);
+      assert.deepEqual(a.unknown, []);
+      const users = sim.cluster.users;
+      const accounts = new Set(users.map((u) => u.account));
+      assert.equal(entries.filter((e) => e.kind === 'user').length, users.length + 1, 'every user, plus root in root');
+      assert.equal(entries.filter((e) => e.kind === 'account').length, accounts.size + 1, 'every account, plus root');
+      for (const u of users) assert.ok(entries.some((e) => e.kind === 'user' && e.name === u.name && e.account === u.account), `${u.name} in ${u.account}`);
+      const root = entries.find((e) => e.kind === 'account' && e.name === 'root')!;
+      assert.ok(root.rawUsage! > 0, 'running jobs have used something');
+      const top = entries.filter((e) => e.kind === 'account' && e.account === 'root');
+      assert.equal(top.reduce((s2, e) => s2 + e.rawUsage!, 0), root.rawUsage, 'accounts add up to root');
+      for (const e of entries.filter((x) => x.kind === 'user')) {
+        assert.ok(e.fairshareFactor! > 0 && e.fairshareFactor! <= 1, `${e.name} factor ${e.fairshareFactor}`);
+        assert.ok(e.rawUsage === 0 ? e.levelFairshare === Infinity : e.levelFairshare! > 0, `${e.name} LevelFS`);
+      }
+      const c = collectCtx({ shares: entries });
+      fairshareCollector.collect(c);
+      assert.deepEqual(c.anomalies, []);
+    });
+
+    test(`${v}: /slurmdb/${v}/diag has the real shape; per-type and per-user figures add up, every user shows`, async () => {
+      const { status, body } = await getJson(`${url}/slurmdb/${v}/diag`);
+      assert.equal(status, 200);
+      assertSameKeys(body, realDb(v), `${v} slurmdb diag`);
+      const a = { unknown: [] as string[] };
+      const d = buildDbdStats(body, a);
+      assert.deepEqual(a.unknown, []);
+      const sum = (rows: { count: number }[]) => rows.reduce((s2, r) => s2 + r.count, 0);
+      assert.equal(sum(d.rpcByType), sum(d.rpcByUser));
+      assert.ok(Math.abs(d.rpcByType.reduce((s2, r) => s2 + r.totalTimeSeconds, 0) - d.rpcByUser.reduce((s2, r) => s2 + r.totalTimeSeconds, 0)) < 1e-6);
+      assert.equal(d.rpcByUser.length, sim.cluster.users.length + 1);
+      assert.equal(d.rpcByUser[0]!.user, 'root');
+      assert.equal(d.statsResetTime, sim.cluster.diag.startTime);
+    });
+  }
+
+  test('slurmdbd counters only grow with ticks; wrong paths are 404', async () => {
+    const before0 = buildDbdStats((await getJson(`${url}/slurmdb/v0.0.44/diag`)).body, { unknown: [] });
+    sim.tick();
+    sim.tick();
+    const after0 = buildDbdStats((await getJson(`${url}/slurmdb/v0.0.44/diag`)).body, { unknown: [] });
+    for (const r of before0.rpcByType) {
+      const n = after0.rpcByType.find((x) => x.name === r.name)!;
+      assert.ok(n.count >= r.count && n.totalTimeSeconds >= r.totalTimeSeconds, `${r.name} grows`);
+    }
+    for (const p of ['/slurm/v0.0.44/slurmdb_diag', '/slurmdb/v0.0.44/jobs', '/slurmdb/v0.0.36/diag']) {
+      assert.equal((await fetch(`${url}${p}`)).status, 404, p);
+    }
+    const paths = Object.keys((await getJson(`${url}/openapi/v3`)).body.paths as Rec);
+    assert.ok(paths.includes('/slurmdb/v0.0.38/diag/') && paths.includes('/slurm/v0.0.39/shares/'));
+    assert.ok(!paths.includes('/slurm/v0.0.38/shares/') && !paths.some((p) => p.endsWith('/slurmdb_diag/')));
+  });
+
+  test('with a bad token both answer 511 with Slurm\'s error and an empty list', async () => {
+    const key = Buffer.from('0123456789abcdef0123456789abcdef');
+    const s2 = new SlurmSimulator({ nodes: 5, jobs: 20, seed: 2, tickMs: 0, jwtKey: key, versions: ['v0.0.44'] });
+    const { url: u2 } = await s2.start();
+    try {
+      const headers = { 'X-SLURM-USER-NAME': 'root', 'X-SLURM-USER-TOKEN': signJwt('root', Buffer.from('other key')) };
+      for (const p of ['/slurm/v0.0.44/shares', '/slurmdb/v0.0.44/diag']) {
+        const { status, body } = await getJson(`${u2}${p}`, headers);
+        assert.equal(status, 511, p);
+        assert.equal(((body.errors as Rec[])[0] as Rec).error_number, 1007);
+      }
+    } finally {
+      await s2.stop();
+    }
+  });
+
+  test('at scale: thousands of users and accounts render, parse, and fold to the limits', () => {
+    const c = new Cluster({ nodes: 50, jobs: 2000, users: 3000, accounts: 1200, seed: 4, clusterName: 'big', now: () => 1_800_000_000 });
+    const r = new VersionRenderer('v0.0.44', c);
+    const a = { c, jobs: [...c.jobs.values()], nodes: c.nodes, now: 1_800_000_000 };
+    const t0 = Date.now();
+    const shares = buildShares(JSON.parse([...r.render('shares', a)].join('')) as Rec, { unknown: [] });
+    const dbd = buildDbdStats(JSON.parse([...r.render('slurmdb_diag', a)].join('')) as Rec, { unknown: [] });
+    const ms = Date.now() - t0;
+    assert.equal(shares.filter((e) => e.kind === 'user').length, 3001);
+    assert.equal(shares.filter((e) => e.kind === 'account').length, 1201);
+    assert.equal(dbd.rpcByUser.length, 3001);
+    assert.ok(ms < 20_000, `rendered and parsed in ${ms} ms`);
+    const fs = fairshareCollector.collect(collectCtx({ shares }));
+    assert.equal(gauge(fs, 'slurm_fairshare_users_folded'), 2801);
+    assert.equal(gauge(fs, 'slurm_fairshare_accounts_folded'), 1001);
+    const rawUsage = fs.find((f) => f.desc.name === 'slurm_user_raw_usage')!;
+    const total = shares.filter((e) => e.kind === 'user').reduce((s2, e) => s2 + e.rawUsage!, 0);
+    assert.equal(rawUsage.samples.reduce((s2, x) => s2 + x.value, 0), total, 'kept plus other is all usage');
+    const db = slurmdbdCollector.collect(collectCtx({ dbdiag: dbd }));
+    assert.equal(gauge(db, 'slurm_slurmdbd_rpc_users_folded'), 2801);
   });
 });

@@ -10,9 +10,9 @@ export interface StreamOptions {
   maxBytes: number;
   signal?: AbortSignal;
   /**
-   * For streamed elements that are objects: keep only these members. In a pretty-printed answer the others are
-   * skipped without being parsed (members the exporter never reads are then not validated); otherwise the
-   * element is parsed whole and trimmed.
+   * For streamed elements that are objects: keep only these members. In a pretty-printed answer (any
+   * indentation) the others are skipped by an exact scan without being parsed (members the exporter never
+   * reads are then not validated); otherwise, or on any doubt, the element is parsed whole and trimmed.
    */
   pick?: ReadonlySet<string>;
 }
@@ -26,6 +26,10 @@ export interface StreamResult {
   count: number;
   /** Whether the array key was present (as an array) at the top level. */
   found: boolean;
+  /** Elements whose picked members were taken by the exact member scan, without parsing the rest (opts.pick). */
+  fastPicked: number;
+  /** Elements parsed whole by JSON.parse (and then trimmed to opts.pick). */
+  exactParsed: number;
 }
 
 const QUOTE = 0x22;
@@ -92,12 +96,12 @@ function sameBytes(buf: Buffer, at: number, want: Buffer): boolean {
   return true;
 }
 
-// Byte classes for skipping a value without parsing it: what ends a run of plain bytes.
+// What a byte means when a value is skipped without being parsed.
 const C_PLAIN = 0;
 const C_QUOTE = 1;
 const C_OPEN = 2;
 const C_CLOSE = 3;
-const C_BAD = 4; // cannot occur outside a string in a valid value here
+const C_BAD = 4; // cannot occur there in valid JSON
 const CLASS = new Uint8Array(256);
 CLASS[QUOTE] = C_QUOTE;
 CLASS[OPEN_BRACE] = C_OPEN;
@@ -105,122 +109,137 @@ CLASS[OPEN_BRACKET] = C_OPEN;
 CLASS[CLOSE_BRACE] = C_CLOSE;
 CLASS[CLOSE_BRACKET] = C_CLOSE;
 CLASS[BACKSLASH] = C_BAD;
-CLASS[COLON] = C_BAD;
-// Deeper nesting than this is left to the exact parse (the open brackets are kept as bits of one integer).
+// The bytes that end a run of plain bytes inside a string.
+const STRING_STOP = new Uint8Array(256);
+STRING_STOP[QUOTE] = 1;
+STRING_STOP[BACKSLASH] = 1;
+const WHITESPACE = new Uint8Array(256);
+for (const c of [0x20, 0x0a, 0x0d, 0x09]) WHITESPACE[c] = 1;
+// Deeper nesting is left to the exact parse: the kinds of the open brackets are the bits of one small integer.
 const MAX_SKIP_DEPTH = 30;
 
-function skipWhitespace(buf: Buffer, i: number, end: number): number {
-  while (i < end && isWhitespace(buf[i] as number)) i++;
+// What the member scan returns instead of an offset: the value runs past the bytes at hand, or it is not a
+// value the scan can vouch for (the element is then parsed whole, which also reports malformed JSON exactly).
+const INCOMPLETE = -1;
+const DOUBT = -2;
+
+function skipWhitespace(buf: Buffer, i: number, limit: number): number {
+  while (i < limit && WHITESPACE[buf[i] as number] === 1) i++;
   return i;
 }
 
-/** The end (after the closing quote) of the string opening at buf[i], or -1 when it does not close before end. */
-function skipString(buf: Buffer, i: number, end: number): number {
+/** The end (after the closing quote) of the string whose opening quote is at buf[i]. */
+function skipString(buf: Buffer, i: number, limit: number): number {
   i++;
-  while (i < end) {
-    const c = buf[i++];
-    if (c === QUOTE) return i;
-    if (c === BACKSLASH) i++;
+  for (;;) {
+    while (i < limit && STRING_STOP[buf[i] as number] === 0) i++;
+    if (i >= limit) return INCOMPLETE;
+    if (buf[i] === QUOTE) return i + 1;
+    i += 2; // a backslash and the byte it escapes
   }
-  return -1;
 }
 
 /**
- * The end of the object or array opening at buf[i], or -1 when it does not close properly before end. Strings
- * are skipped with their escapes, and every closing bracket must match its opening one, so the end is exactly
- * where JSON.parse would see it; the contents are not otherwise validated.
+ * The end of the object or array opening at buf[i]. Strings are skipped with their escapes and every closing
+ * bracket must match its opening one, so the end is exactly where JSON.parse finds it; the contents are not
+ * otherwise validated.
  */
-function skipContainer(buf: Buffer, i: number, end: number): number {
-  let open = 0; // one bit per level: 1 for '{', 0 for '['
+function skipContainer(buf: Buffer, i: number, limit: number): number {
+  let open = 0; // one bit per level, 1 for '{'
   let depth = 0;
-  while (i < end) {
+  for (;;) {
+    while (i < limit && CLASS[buf[i] as number] === C_PLAIN) i++;
+    if (i >= limit) return INCOMPLETE;
     const c = buf[i] as number;
     const t = CLASS[c];
-    if (t === C_PLAIN) {
-      i++;
-    } else if (t === C_QUOTE) {
-      i = skipString(buf, i, end);
-      if (i < 0) return -1;
+    if (t === C_QUOTE) {
+      i = skipString(buf, i, limit);
+      if (i < 0) return i;
     } else if (t === C_OPEN) {
-      if (++depth > MAX_SKIP_DEPTH) return -1;
-      open = open * 2 + (c === OPEN_BRACE ? 1 : 0);
+      if (++depth > MAX_SKIP_DEPTH) return DOUBT;
+      open = (open << 1) | (c === OPEN_BRACE ? 1 : 0);
       i++;
     } else if (t === C_CLOSE) {
-      if ((open & 1) !== (c === CLOSE_BRACE ? 1 : 0)) return -1;
-      open = Math.floor(open / 2);
+      if ((open & 1) !== (c === CLOSE_BRACE ? 1 : 0)) return DOUBT;
+      open >>= 1;
       i++;
       if (--depth === 0) return i;
-    } else if (c === COLON) {
-      i++;
     } else {
-      return -1;
+      return DOUBT;
     }
   }
-  return -1;
 }
 
-/** The end of a number, true, false or null starting at buf[i] (its spelling is not checked), or -1. */
-function skipLiteral(buf: Buffer, i: number, end: number): number {
+/** The end of the number, true, false or null at buf[i] (its spelling is not checked). */
+function skipLiteral(buf: Buffer, i: number, limit: number): number {
   const from = i;
-  while (i < end) {
+  for (; i < limit; i++) {
     const c = buf[i] as number;
-    if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || isWhitespace(c)) break;
-    if (CLASS[c] !== C_PLAIN) return -1;
-    i++;
+    if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || WHITESPACE[c] === 1) return i > from ? i : DOUBT;
+    if (CLASS[c] !== C_PLAIN || c === COLON) return DOUBT;
   }
-  return i > from ? i : -1;
+  return INCOMPLETE;
 }
 
-function skipValue(buf: Buffer, i: number, end: number): number {
+function skipValue(buf: Buffer, i: number, limit: number): number {
   const c = buf[i];
-  if (c === QUOTE) return skipString(buf, i, end);
-  if (c === OPEN_BRACE || c === OPEN_BRACKET) return skipContainer(buf, i, end);
-  return skipLiteral(buf, i, end);
+  if (c === QUOTE) return skipString(buf, i, limit);
+  if (c === OPEN_BRACE || c === OPEN_BRACKET) return skipContainer(buf, i, limit);
+  return skipLiteral(buf, i, limit);
 }
 
-/** Whether the member name in buf(from, to) (quotes excluded, no escapes) is one of the picked ones. */
+/**
+ * Scans the member `"name": value` starting at buf[i] and returns where its value ends; when the name is picked,
+ * the member's text goes into parts. A name written with escapes is a doubt: its bytes are not its name.
+ */
+function scanMember(buf: Buffer, i: number, limit: number, idx: Map<number, Buffer[]>, parts: string[]): number {
+  if (buf[i] !== QUOTE) return DOUBT;
+  let k = i + 1;
+  while (k < limit && STRING_STOP[buf[k] as number] === 0) k++;
+  if (k >= limit) return INCOMPLETE;
+  if (buf[k] !== QUOTE) return DOUBT;
+  let v = skipWhitespace(buf, k + 1, limit);
+  if (v < limit && buf[v] !== COLON) return DOUBT;
+  v = skipWhitespace(buf, v + 1, limit);
+  if (v >= limit) return INCOMPLETE;
+  const end = skipValue(buf, v, limit);
+  if (end >= 0 && isPicked(buf, i + 1, k, idx)) parts.push(buf.toString('utf8', i, end));
+  return end;
+}
+
+/** Whether the member name in buf[from, to) is one of the picked ones. */
 function isPicked(buf: Buffer, from: number, to: number, idx: Map<number, Buffer[]>): boolean {
   const candidates = idx.get((to - from) * 256 + (buf[from] as number));
   return candidates !== undefined && candidates.some((c) => sameBytes(buf, from, c));
 }
 
 /**
- * The picked members of the object in buf[start, end) (start at '{', end just after what should be its closing
- * '}'), or undefined on any doubt: the caller then parses the element whole. One byte scan walks the object's
- * own members exactly as JSON.parse would (strings and escapes, nesting, matching brackets), so neither the
- * layout nor a member name inside a nested object or a string can mislead it; it proves that the object closes
- * exactly at end; and only the picked `"name": value` texts are parsed, joined into one object (one JSON.parse
- * per record). A member name written with escapes is a doubt (its bytes are not its name). Members not picked
- * are skipped, never validated.
+ * The picked members of the object whose '{' is at buf[start], and where it ends; INCOMPLETE when it does not end
+ * before limit, DOUBT when the scan cannot vouch for it. One byte scan walks the object's own members as
+ * JSON.parse does (strings and their escapes, nesting, each bracket closed by its own kind), so no layout, no
+ * member name inside a nested object or a string, can mislead it: the picked values are those JSON.parse would
+ * give. Only the picked `"name": value` texts are parsed, joined into one object (one JSON.parse per record);
+ * the other members are skipped, not validated.
  */
-function pickMembers(buf: Buffer, start: number, end: number, pick: ReadonlySet<string>): Record<string, unknown> | undefined {
+function pickMembers(buf: Buffer, start: number, limit: number, pick: ReadonlySet<string>): { value: Record<string, unknown>; end: number } | number {
   const idx = pickIndex(pick);
   const parts: string[] = [];
-  let i = skipWhitespace(buf, start + 1, end);
-  if (buf[i] === CLOSE_BRACE) return i + 1 === end ? {} : undefined;
-  for (;;) {
-    if (buf[i] !== QUOTE) return undefined;
-    const nameStart = i;
-    let k = i + 1;
-    while (k < end && buf[k] !== QUOTE) {
-      if (buf[k] === BACKSLASH) return undefined;
-      k++;
+  let i = skipWhitespace(buf, start + 1, limit);
+  if (i < limit && buf[i] !== CLOSE_BRACE) {
+    for (;;) {
+      const end = scanMember(buf, i, limit, idx, parts);
+      if (end < 0) return end;
+      i = skipWhitespace(buf, end, limit);
+      if (i >= limit || buf[i] !== COMMA) break;
+      i = skipWhitespace(buf, i + 1, limit);
     }
-    let v = skipWhitespace(buf, k + 1, end);
-    if (buf[v] !== COLON) return undefined;
-    v = skipWhitespace(buf, v + 1, end);
-    const valueEnd = v < end ? skipValue(buf, v, end) : -1;
-    if (valueEnd < 0) return undefined;
-    if (isPicked(buf, nameStart + 1, k, idx)) parts.push(buf.toString('utf8', nameStart, valueEnd));
-    i = skipWhitespace(buf, valueEnd, end);
-    if (buf[i] === CLOSE_BRACE && i + 1 === end) break;
-    if (buf[i] !== COMMA) return undefined;
-    i = skipWhitespace(buf, i + 1, end);
   }
+  if (i >= limit) return INCOMPLETE;
+  if (buf[i] !== CLOSE_BRACE) return DOUBT;
   try {
-    return JSON.parse(`{${parts.join(',')}}`) as Record<string, unknown>;
+    return { value: JSON.parse(`{${parts.join(',')}}`) as Record<string, unknown>, end: i + 1 };
   } catch {
-    return undefined;
+    return DOUBT; // a picked value is malformed: the exact parse names it
   }
 }
 
@@ -232,11 +251,12 @@ function pickFrom(value: unknown, pick: ReadonlySet<string>): unknown {
 }
 
 const needles = new Map<number, Buffer>();
-function closingLine(indent: number, close: number): Buffer {
-  const k = indent * 2 + (close === CLOSE_BRACE ? 0 : 1);
+/** A newline, `indent` times the byte `pad` (a space or a tab), and the closing bracket. */
+function closingLine(indent: number, pad: number, close: number): Buffer {
+  const k = indent * 4 + (pad === 0x09 ? 2 : 0) + (close === CLOSE_BRACE ? 0 : 1);
   let b = needles.get(k);
   if (b === undefined) {
-    b = Buffer.alloc(indent + 2, 0x20);
+    b = Buffer.alloc(indent + 2, pad);
     b[0] = 0x0a;
     b[indent + 1] = close;
     needles.set(k, b);
@@ -340,16 +360,30 @@ export async function streamTopLevelArray(
   let vKind = 0; // 0 container, 1 string, 2 literal (number, true, false, null)
   let vTarget = T_MEMBER;
   let key = '';
-  // Fast path for pretty-printed answers (see scanValue): the element's closing line and where to search for it.
+  // Fast path for pretty-printed answers (see fastElement): the element's closing line and where to search for it.
   let fastEnabled = true;
   let vNeedle: Buffer | undefined;
   let vSearch = 0;
-  // Whitespace seen since the last token: did it contain a newline, and how many spaces follow the last one.
+  // Whitespace seen since the last token: did it contain a newline, and how many spaces (or tabs: `pad`) follow
+  // the last one. Mixed indentation is not a line start.
   let lineStart = false;
   let indent = 0;
+  let pad = 0x20;
+  // Elements whose picked members the fast path took without parsing the rest / elements parsed whole.
+  let fastPicked = 0;
+  let exactParsed = 0;
 
   const parseError = (offset: number, what: string): SlurmFetchError =>
     new SlurmFetchError('parse', `malformed JSON answer at byte offset ${offset}: ${what}`);
+
+  // Hands a complete element (ending at buf[end]) to onElement.
+  const deliver = (value: unknown, end: number): void => {
+    scanning = false;
+    pos = end;
+    onElement(value, count);
+    count++;
+    state = S_ARRAY_AFTER;
+  };
 
   const finishValue = (end: number): void => {
     const text = buf.toString('utf8', vStart, end);
@@ -373,9 +407,8 @@ export async function streamTopLevelArray(
       rest[key] = value;
       state = S_AFTER_MEMBER;
     } else {
-      onElement(opts.pick ? pickFrom(value, opts.pick) : value, count);
-      count++;
-      state = S_ARRAY_AFTER;
+      exactParsed++;
+      deliver(opts.pick ? pickFrom(value, opts.pick) : value, end);
     }
   };
 
@@ -390,7 +423,7 @@ export async function streamTopLevelArray(
       vKind = 0;
       vDepth = 1;
       if (target === T_ELEMENT && fastEnabled && lineStart) {
-        vNeedle = closingLine(indent, c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
+        vNeedle = closingLine(indent, pad, c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
         vSearch = pos + 1;
       }
       pos++;
@@ -405,42 +438,59 @@ export async function streamTopLevelArray(
     }
   };
 
+  // The fast path for an element that opens at the start of a line indented by k spaces (or tabs): in a
+  // pretty-printed answer it closes at the first later line made of k spaces and the closing bracket (a raw
+  // newline cannot occur inside a JSON string, so that line is outside strings). That line is only a guess at
+  // when the element is complete, and the guess is proved before anything is delivered:
+  // - with opts.pick, pickMembers scans the element exactly over all the bytes at hand, wherever it really
+  //   ends: a guess too early (nested objects closing at the same indentation) only means scanning again when
+  //   more bytes have come;
+  // - without, JSON.parse of the guessed slice: a slice that parses is a complete value starting where the
+  //   element starts, and JSON values are prefix-free, so it is exactly the element.
+  // Returns true when the element was delivered, false when more bytes are needed, undefined when the exact
+  // byte scanner must take over (no such line within FAST_WINDOW bytes, or a doubt): it then does for this and
+  // every later element, so memory stays bounded and errors stay exact.
+  const fastElement = (needle: Buffer): boolean | undefined => {
+    const n = buf.length;
+    const idx = buf.indexOf(needle, vSearch);
+    if (idx < 0) {
+      vSearch = Math.max(vStart + 1, n - needle.length + 1);
+      pos = n;
+      return n - vStart <= FAST_WINDOW ? false : undefined;
+    }
+    const end = idx + needle.length;
+    if (!opts.pick || buf[vStart] !== OPEN_BRACE) return parseGuess(end);
+    const r = pickMembers(buf, vStart, n, opts.pick);
+    if (typeof r === 'object') {
+      fastPicked++;
+      deliver(r.value, r.end);
+      return true;
+    }
+    if (r === DOUBT || n - vStart > FAST_WINDOW) return undefined;
+    vSearch = Math.max(end, n - needle.length + 1);
+    pos = n;
+    return false;
+  };
+
+  // Delivers the element as buf[vStart, end) if that parses (see fastElement); undefined if not.
+  const parseGuess = (end: number): true | undefined => {
+    let value: unknown;
+    try {
+      value = JSON.parse(buf.toString('utf8', vStart, end));
+    } catch {
+      return undefined;
+    }
+    exactParsed++;
+    deliver(opts.pick ? pickFrom(value, opts.pick) : value, end);
+    return true;
+  };
+
   // Advances the current value; returns true when it completed within buf.
   const scanValue = (): boolean => {
     const n = buf.length;
     if (vNeedle !== undefined) {
-      // Pretty-printed: an element that opens at the start of a line indented by k spaces closes at the first
-      // later line made of k spaces and the closing bracket. A raw newline cannot occur inside a JSON string, so
-      // that line is outside strings. The guess is then proved by JSON.parse: a slice that parses is a complete
-      // value starting where the element starts, and JSON values are prefix-free, so it is exactly the element.
-      // Any doubt (no such line within FAST_WINDOW bytes, or the slice does not parse) falls back to the exact
-      // byte scanner for this and every later element, so memory stays bounded and errors stay exact.
-      const idx = buf.indexOf(vNeedle, vSearch);
-      if (idx >= 0) {
-        const end = idx + vNeedle.length;
-        let value: unknown = opts.pick && buf[vStart] === OPEN_BRACE ? pickMembers(buf, vStart, end, opts.pick) : undefined;
-        let ok = true;
-        if (value === undefined) {
-          try {
-            value = JSON.parse(buf.toString('utf8', vStart, end));
-            if (opts.pick) value = pickFrom(value, opts.pick);
-          } catch {
-            ok = false;
-          }
-        }
-        if (ok) {
-          scanning = false;
-          pos = end;
-          onElement(value, count);
-          count++;
-          state = S_ARRAY_AFTER;
-          return true;
-        }
-      } else if (n - vStart <= FAST_WINDOW) {
-        vSearch = Math.max(vStart + 1, n - vNeedle.length + 1);
-        pos = n;
-        return false;
-      }
+      const done = fastElement(vNeedle);
+      if (done !== undefined) return done;
       fastEnabled = false;
       vNeedle = undefined;
       pos = vStart + 1;
@@ -509,7 +559,9 @@ export async function streamTopLevelArray(
         continue;
       }
       const c = buf[pos] as number;
-      if (c === 0x20) {
+      if (c === 0x20 || c === 0x09) {
+        if (indent === 0) pad = c;
+        else if (c !== pad) lineStart = false;
         indent++;
         pos++;
         continue;
@@ -520,7 +572,7 @@ export async function streamTopLevelArray(
         pos++;
         continue;
       }
-      if (c === 0x0d || c === 0x09) {
+      if (c === 0x0d) {
         lineStart = false;
         pos++;
         continue;
@@ -631,7 +683,7 @@ export async function streamTopLevelArray(
       : `where ${EXPECTED[state] ?? 'more'} was expected`;
     throw new SlurmFetchError('parse', `truncated JSON answer: it ends at byte offset ${total} ${where}`);
   }
-  return { rest, bytes: total, count, found };
+  return { rest, bytes: total, count, found, fastPicked, exactParsed };
 }
 
 /** Reads a whole (small) answer, obeying maxBytes and the signal, and parses it. */

@@ -31,7 +31,7 @@ function license(r: unknown, a: Anomalies): SlurmLicense | undefined {
   const total = num(field(r, 'Total', 'total'));
   if (total === undefined) note(a, `license ${name} without a total`);
   const used = num(field(r, 'Used', 'used')) ?? 0;
-  // scontrol's Free is Total - Used; computed the same way when an answer leaves it out.
+  // Without Free, Total - Used stands in: what every captured scontrol show licenses prints as Free.
   const free = num(field(r, 'Free', 'free')) ?? Math.max(0, (total ?? 0) - used);
   return {
     name,
