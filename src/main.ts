@@ -45,8 +45,8 @@ type Log = Logger & HttpLogger;
 /** Step 1: where Slurm data comes from; with --demo a simulated cluster in this process. */
 async function slurmSettings(cfg: ExporterConfig, log: Log): Promise<{ slurm: ExporterConfig['slurm']; simulator: Simulator | undefined }> {
   if (!cfg.demo) return { slurm: cfg.slurm, simulator: undefined };
-  const { SlurmSimulator } = await import('./simulator/server.ts');
-  const simulator = new SlurmSimulator({ nodes: cfg.demoNodes, jobs: cfg.demoJobs, host: '127.0.0.1', port: 0, clusterName: 'demo' });
+  const { SimulatedSlurmrestd } = await import('./simulator/slurmrestd.ts');
+  const simulator = new SimulatedSlurmrestd({ nodes: cfg.demoNodes, jobs: cfg.demoJobs, host: '127.0.0.1', port: 0, clusterName: 'demo' });
   const { url } = await simulator.start();
   log.info({ url, nodes: cfg.demoNodes, jobs: cfg.demoJobs }, 'demo: simulated Slurm cluster started');
   return { slurm: { ...cfg.slurm, url, token: undefined, tokenFile: undefined, jwtKeyFile: undefined, user: cfg.slurm.user ?? 'demo' }, simulator };

@@ -23,6 +23,10 @@ function figure(name: string, labels: readonly string[], help: string, source: s
   return { desc: { name, type: 'gauge', help, labels, source: `${SRC}.${source}` }, get, additive };
 }
 
+function finite(v: number | undefined): number | undefined {
+  return v !== undefined && Number.isFinite(v) ? v : undefined;
+}
+
 const FOLD_NOTE = 'Associations folded under "other" (see slurm_fairshare_*_folded) are summed here.';
 const NO_FOLD = 'Not given for "other": it does not add up.';
 
@@ -36,7 +40,8 @@ function figures(kind: 'account' | 'user'): Figure[] {
     figure(`${p}raw_usage`, l, `Decayed usage of the ${who} in billing TRES-seconds, halved every PriorityDecayHalfLife (sshare RawUsage). ${FOLD_NOTE}`, 'usage', (e) => e.rawUsage, true),
     figure(`${p}normalized_usage`, l, `The ${who}'s fraction of the whole cluster's usage, 0..1 (sshare NormUsage); absent for root. ${FOLD_NOTE}`, 'usage_normalized', (e) => e.normalizedUsage, true),
     figure(`${p}effective_usage`, l, `Effective usage of the ${who} (sshare EffectvUsage): with Fair Tree its fraction of the parent account's usage. ${NO_FOLD}`, 'effective_usage', (e) => e.effectiveUsage),
-    figure(`${p}level_fairshare`, l, `Fair Tree's LevelFS of the ${who}: normalized shares over effective usage, above 1 when it used less than its share; +Inf when it used nothing (sshare LevelFS "inf"). ${NO_FOLD}`, 'fairshare.level', (e) => e.levelFairshare),
+    // sshare prints "inf" for an association that used nothing; left out rather than +Inf, which breaks avg() and graphs.
+    figure(`${p}level_fairshare`, l, `Fair Tree's LevelFS of the ${who}: normalized shares over effective usage, above 1 when it used less than its share. Absent while it has used nothing (sshare LevelFS "inf"; see the raw usage). ${NO_FOLD}`, 'fairshare.level', (e) => finite(e.levelFairshare)),
   ];
   if (kind === 'user') {
     out.push(figure('slurm_user_fairshare_factor', l, `The fairshare factor, 0..1, that the priority/multifactor plugin weighs with PriorityWeightFairshare (sshare FairShare); 1 is the most under-served. ${NO_FOLD}`, 'fairshare.factor', (e) => e.fairshareFactor));

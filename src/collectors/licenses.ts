@@ -12,7 +12,8 @@ function gauge(name: string, help: string, field: Count, source: string): { desc
 }
 
 const COUNTS = [
-  gauge('slurm_license_total', 'Licenses configured (Total).', 'total', 'Total'),
+  // Not slurm_license_total: a gauge must not look like a counter.
+  gauge('slurm_license_configured', 'Licenses configured (scontrol Total): slurm.conf Licenses=, or the share of a remote license given to this cluster.', 'total', 'Total'),
   gauge('slurm_license_used', 'Licenses held by running jobs (Used).', 'used', 'Used'),
   gauge('slurm_license_free', 'Licenses available to new jobs (Free).', 'free', 'Free'),
   gauge('slurm_license_reserved', 'Licenses set aside by reservations (Reserved).', 'reserved', 'Reserved'),

@@ -332,7 +332,6 @@ export function buildConfigSchema(ctx: SchemaContext) {
     })
     .transform((c): ExporterConfig => {
       const le = c.server.leaderElection;
-      const longest = Math.max(0, ...COLLECTOR_GROUPS.filter((g) => c.collectors[g].enabled).map((g) => c.collectors[g].interval));
       const collectorsOut: Record<string, CollectorGroupConfig> = {};
       for (const g of COLLECTOR_GROUPS) {
         const gc = c.collectors[g];

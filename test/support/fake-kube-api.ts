@@ -1,10 +1,13 @@
 // An in-process fake of the Kubernetes API for coordination.k8s.io/v1 Leases, with the semantics the real API
-// server enforces (no real API server can run on these machines): bearer-token authentication (401) and
-// authorization (403), 404 for a missing lease, 409 AlreadyExists on a create, resourceVersion optimistic
+// server enforces (no real API server can run on these machines): bearer-token authentication (401) and RBAC
+// authorization of each verb against a Role's rules (403 Forbidden, by default with the Role documented in
+// docs/high-availability.md), 404 for a missing lease, 409 AlreadyExists on a create, resourceVersion optimistic
 // concurrency (409 Conflict on a stale update), 400 for a MicroTime without exactly six fractional digits or a
 // body that is not a Lease; plus injected latency and outages, per token (to cut one replica off).
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { parseAllDocuments } from 'yaml';
 
 interface Lease {
   apiVersion: string;
@@ -13,11 +16,66 @@ interface Lease {
   spec: Record<string, unknown>;
 }
 
+/** One rule of an RBAC Role (rbac.authorization.k8s.io/v1 PolicyRule). */
+export interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs?: string[];
+  resourceNames?: string[];
+}
+
 export interface FakeKubeOptions {
-  /** Tokens allowed to read and write leases. */
+  /** Tokens bound to the Role of `rules`. */
   tokens: string[];
-  /** Tokens that authenticate but lack RBAC on leases (403). */
+  /** Tokens that authenticate but are bound to no Role (403 for everything). */
   forbiddenTokens?: string[];
+  /** The rules of the Role bound to `tokens`; by default those of the Role in docs/high-availability.md. */
+  rules?: PolicyRule[];
+}
+
+const DOC = new URL('../../docs/high-availability.md', import.meta.url);
+const RBAC_SECTION = '## RBAC for the Kubernetes backend';
+
+/**
+ * The Role documented in docs/high-availability.md (its RBAC section's YAML block), read from the doc itself so
+ * that the doc cannot drift from what the tests prove.
+ */
+export function documentedRole(): { name: string; rules: PolicyRule[] } {
+  const text = readFileSync(DOC, 'utf8');
+  const section = text.indexOf(RBAC_SECTION);
+  const block = section < 0 ? null : /```yaml\n([\s\S]*?)```/.exec(text.slice(section));
+  if (!block) throw new Error(`${DOC.pathname}: no YAML block after "${RBAC_SECTION}"`);
+  const docs = [parseAllDocuments(block[1]!)].flat().map((d) => d.toJS() as { kind?: unknown; metadata?: { name?: unknown }; rules?: unknown });
+  const role = docs.find((d) => d.kind === 'Role');
+  if (!role || !Array.isArray(role.rules)) throw new Error(`${DOC.pathname}: the YAML block of "${RBAC_SECTION}" has no Role with rules`);
+  return { name: String(role.metadata?.name ?? ''), rules: role.rules as PolicyRule[] };
+}
+
+const GROUP = 'coordination.k8s.io';
+const anyOf = (list: string[] | undefined, want: string) => list !== undefined && (list.includes(want) || list.includes('*'));
+
+/** Whether a rule lets `verb` act on the lease `name` (undefined for the collection), as RBAC decides. */
+function grants(rules: PolicyRule[], verb: string, name: string | undefined): boolean {
+  return rules.some(
+    (r) =>
+      anyOf(r.apiGroups, GROUP) &&
+      anyOf(r.resources, 'leases') &&
+      anyOf(r.verbs, verb) &&
+      (r.resourceNames === undefined || r.resourceNames.length === 0 || (name !== undefined && r.resourceNames.includes(name))),
+  );
+}
+
+/** The RBAC verb of a request on leases. */
+function verbOf(method: string, name: string | undefined, query: URLSearchParams): string {
+  const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+  const verbs: Record<string, string> = {
+    GET: name ? 'get' : watch ? 'watch' : 'list',
+    POST: 'create',
+    PUT: 'update',
+    PATCH: 'patch',
+    DELETE: name ? 'delete' : 'deletecollection',
+  };
+  return verbs[method] ?? method.toLowerCase();
 }
 
 const MICRO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
@@ -37,9 +95,11 @@ export class FakeKubeApi {
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly opts: FakeKubeOptions;
+  private readonly rules: PolicyRule[];
 
   constructor(opts: FakeKubeOptions) {
     this.opts = opts;
+    this.rules = opts.rules ?? documentedRole().rules;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
@@ -94,13 +154,19 @@ export class FakeKubeApi {
     };
     const status = (code: number, reason: string, message: string) => send(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code });
     if (!token || ![...this.opts.tokens, ...(this.opts.forbiddenTokens ?? [])].includes(token)) return status(401, 'Unauthorized', 'Unauthorized');
-    const m = PATH.exec((req.url ?? '').split('?')[0]!);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const m = PATH.exec(url.pathname);
     if (!m) return status(404, 'NotFound', `the server could not find the requested resource`);
     const ns = decodeURIComponent(m[1]!);
     const name = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
-    if (this.opts.forbiddenTokens?.includes(token)) {
-      return status(403, 'Forbidden', `leases.coordination.k8s.io is forbidden: User "system:serviceaccount:${ns}:slurm-exporter" cannot ${(req.method ?? '').toLowerCase()} resource "leases" in API group "coordination.k8s.io" in the namespace "${ns}"`);
+    const verb = verbOf(req.method ?? '', name, url.searchParams);
+    if (this.opts.forbiddenTokens?.includes(token) || !grants(this.rules, verb, name)) {
+      // The API server's own wording and Status details.
+      const what = name === undefined ? `leases.${GROUP}` : `leases.${GROUP} "${name}"`;
+      const message = `${what} is forbidden: User "system:serviceaccount:${ns}:slurm-exporter" cannot ${verb} resource "leases" in API group "${GROUP}" in the namespace "${ns}"`;
+      return send(403, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Forbidden', details: { ...(name === undefined ? {} : { name }), group: GROUP, kind: 'leases' }, code: 403 });
     }
+    if (verb === 'watch') return status(405, 'MethodNotAllowed', 'this fake does not serve watches');
     let body: Lease | undefined;
     if (req.method === 'POST' || req.method === 'PUT') {
       try {

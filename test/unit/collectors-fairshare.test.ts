@@ -67,7 +67,6 @@ function parseSshare(text: string): SshareRow[] {
 /** sshare's six-decimal print of a value; '' when the exporter has no series (sshare leaves the cell blank). */
 function asSshare(v: number | undefined, integer = false): string {
   if (v === undefined) return '';
-  if (v === Infinity) return 'inf';
   return integer ? String(v) : v.toFixed(6);
 }
 
@@ -95,7 +94,9 @@ describe('fairshare collector on every captured /shares answer, against sshare -
         assert.equal(asSshare(get('raw_usage'), true), r.cells.RawUsage, `${what} RawUsage`);
         assert.equal(asSshare(get('normalized_usage')), r.cells.NormUsage, `${what} NormUsage`);
         assert.equal(asSshare(get('effective_usage')), r.cells.EffectvUsage, `${what} EffectvUsage`);
-        assert.equal(asSshare(get('level_fairshare')), r.cells.LevelFS, `${what} LevelFS`);
+        // An "inf" LevelFS (no usage) has no series: +Inf would break avg() and graphs.
+        assert.equal(asSshare(get('level_fairshare')), r.cells.LevelFS === 'inf' ? '' : r.cells.LevelFS, `${what} LevelFS`);
+        if (r.cells.LevelFS === 'inf') assert.equal(get('raw_usage'), 0, `${what}: inf means no usage`);
         assert.equal(user ? asSshare(get('fairshare_factor')) : '', r.cells.FairShare, `${what} FairShare`);
       }
     });
@@ -109,7 +110,8 @@ describe('fairshare collector on every captured /shares answer, against sshare -
     assert.equal(users.get('root/root/'), 757);
     assert.equal(users.get('root/physics/'), 0);
     assert.equal(users.get('grace/chemistry/'), 1890);
-    assert.equal(series(out, 'slurm_user_level_fairshare').get('root/physics/'), Infinity);
+    assert.equal(series(out, 'slurm_user_level_fairshare').get('root/physics/'), undefined, 'sshare: inf');
+    assert.equal(series(out, 'slurm_user_level_fairshare').get('root/root/'), 0.06423891798891838);
     assert.deepEqual([...series(out, 'slurm_account_raw_shares')], [['chemistry', 40], ['physics', 60]]);
     assert.equal(series(out, 'slurm_fairshare_users_folded').get(''), 0);
     assert.equal(series(out, 'slurm_fairshare_accounts_folded').get(''), 0);
@@ -249,6 +251,7 @@ describe('fairshare collector bounds', () => {
     for (const f of out) {
       assert.ok(described.has(f.desc.name), f.desc.name);
       assert.equal(f.desc.labels[0], 'cluster');
+      for (const s of f.samples) assert.ok(Number.isFinite(s.value), `${f.desc.name}: ${s.value}`);
     }
   });
 });

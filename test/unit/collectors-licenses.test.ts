@@ -79,11 +79,11 @@ describe('licenses collector on every captured answer, against scontrol show lic
       const want = scontrol(cap);
       const got: Record<string, [number, number, number, number, boolean]> = {};
       const info = series(out, 'slurm_license_info');
-      for (const name of Object.keys(series(out, 'slurm_license_total'))) {
+      for (const name of Object.keys(series(out, 'slurm_license_configured'))) {
         const remote = info[`${name}/true`] === 1;
         assert.equal(info[`${name}/${String(!remote)}`], undefined, `${name}: one info series`);
         got[name] = [
-          series(out, 'slurm_license_total')[name]!,
+          series(out, 'slurm_license_configured')[name]!,
           series(out, 'slurm_license_used')[name]!,
           series(out, 'slurm_license_free')[name]!,
           series(out, 'slurm_license_reserved')[name]!,
@@ -100,7 +100,7 @@ describe('licenses collector on every captured answer, against scontrol show lic
     assert.deepEqual(series(v38, 'slurm_license_info'), { 'fluent/false': 1, 'matlab/false': 1 });
     const v44 = licensesCollector.collect(ctx(buildLicenses(JSON.parse(read('slurm-25.11.7/rest_v0.0.44_slurm_licenses.json')) as Rec, { unknown: [] })));
     assert.deepEqual(series(v44, 'slurm_license_used'), { matlab: 2, comsol: 0 });
-    assert.deepEqual(series(v44, 'slurm_license_total'), { matlab: 5, comsol: 2 });
+    assert.deepEqual(series(v44, 'slurm_license_configured'), { matlab: 5, comsol: 2 });
   });
 });
 

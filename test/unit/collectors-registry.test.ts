@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_COLLECTORS, collectorByName } from '../../src/collectors/registry.ts';
@@ -9,6 +9,10 @@ import { EXPORTER_METRICS } from '../../src/collectors/exporter-metrics.ts';
 import { renderFamilies } from '../../src/exposition/writer.ts';
 import type { MetricDesc, MetricFamily } from '../../src/exposition/types.ts';
 import type { ResourceData } from '../../src/slurm/model.ts';
+import { buildShares } from '../../src/slurm/rest/adapters/shares.ts';
+import { buildReservations } from '../../src/slurm/rest/adapters/reservations.ts';
+import { buildLicenses } from '../../src/slurm/rest/adapters/licenses.ts';
+import { buildDbdStats } from '../../src/slurm/rest/adapters/slurmdbd.ts';
 import { LAB2_NOW, ctx, lab2Diag, lab2Jobs, lab2Nodes, lab2Partitions } from './collectors-helpers.ts';
 
 function fullData(): ResourceData {
@@ -23,12 +27,19 @@ function fullData(): ResourceData {
     jobs: lab2Jobs(),
     partitions: lab2Partitions(),
     diag: lab2Diag(),
-    shares: [],
-    reservations: [],
-    licenses: [],
-    dbdiag: { statsResetTime: undefined, rpcByType: [], rpcByUser: [] },
+    // The same capture's answers, through the adapters.
+    shares: buildShares(capture('slurm_shares'), anomalies()),
+    reservations: buildReservations(capture('slurm_reservations'), anomalies()),
+    licenses: buildLicenses(capture('slurm_licenses'), anomalies()),
+    dbdiag: buildDbdStats(capture('slurmdb_diag'), anomalies()),
   };
 }
+
+function capture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`../fixtures/slurm-25.11.7/rest_v0.0.44_${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+}
+
+const anomalies = () => ({ unknown: [] as string[] });
 
 function collectAll(): { name: string; families: MetricFamily[] }[] {
   return ALL_COLLECTORS.map((c) => ({ name: c.name, families: c.collect(ctx(fullData(), { now: LAB2_NOW })) }));
@@ -38,7 +49,9 @@ const ALL_DESCS: MetricDesc[] = [...ALL_COLLECTORS.flatMap((c) => c.metrics), ..
 
 describe('collector registry', () => {
   it('lists the collectors in a stable order under the config group names', () => {
-    assert.deepEqual(ALL_COLLECTORS.map((c) => c.name), ['cluster', 'nodes', 'partitions', 'jobs', 'scheduler']);
+    assert.deepEqual(ALL_COLLECTORS.map((c) => c.name), [
+      'cluster', 'nodes', 'partitions', 'jobs', 'users', 'gpus', 'queue_wait', 'finished', 'job', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd',
+    ]);
     assert.equal(collectorByName('jobs')?.name, 'jobs');
     assert.equal(collectorByName('nope'), undefined);
   });
@@ -94,7 +107,8 @@ describe('collector registry', () => {
     assert.deepEqual(byName['slurm_exporter_collector_staleness_seconds'], ['collector']);
     assert.deepEqual(byName['slurm_exporter_leader'], []);
     assert.deepEqual(byName['process_resident_memory_bytes'], []);
-    assert.equal(Object.keys(byName).length, 22);
+    assert.equal(Object.keys(byName).length, 25);
+    assert.deepEqual(byName['slurm_exporter_collector_supported'], ['collector']);
   });
 });
 

@@ -371,7 +371,7 @@ test('pick: a member name written with escapes is a doubt, and the exact parse t
 test('pick: a malformed picked value is reported exactly; members not picked are not validated', async () => {
   const job = JSON.stringify({ jobs: [realJobs()[0]] }, null, 2);
   const badPicked = job.replace(/"cluster": "[^"]*"/, '"cluster": tru');
-  await rejectsWith(streamPicked(badPicked, 'jobs', JOB_FIELDS, 4096), 'parse', /element 0 of "jobs" starting at byte offset 17/);
+  await rejectsWith(streamPicked(badPicked, 'jobs', JOB_FIELDS, 4096), 'parse', /element 0 of "jobs" starting at byte offset 18: .*tru/);
   const badOther = job.replace(/"comment": "[^"]*"/, '"comment": tru');
   const got = await streamPicked(badOther, 'jobs', JOB_FIELDS, 4096);
   assert.deepEqual([got.fastPicked, got.exactParsed], [1, 0]);
@@ -382,4 +382,32 @@ test('without pick, every element is parsed whole', async () => {
   const buf = fixture(JOBS_44);
   const got = await collect(chunked(buf, 4096), 'jobs');
   assert.deepEqual([got.fastPicked, got.exactParsed], [0, 22]);
+});
+
+test('pick under random splits: every captured nodes/jobs answer, as captured and with 0-space indentation', async () => {
+  const files = [
+    'slurm-22.05/slurm_v0.0.38_nodes.json',
+    'slurm-22.05/slurm_v0.0.38_jobs.json',
+    'slurm-25.05.8/rest_v0.0.40_slurm_jobs.json',
+    'slurm-25.05.8/rest_v0.0.43_slurm_nodes.json',
+    'slurm-25.11.7/rest_v0.0.41_slurm_nodes.json',
+    JOBS_44,
+  ];
+  const rand = rng(7);
+  for (const f of files) {
+    const key = f.includes('nodes') ? 'nodes' : 'jobs';
+    const pick = key === 'nodes' ? NODE_FIELDS : JOB_FIELDS;
+    const captured = fixture(f);
+    const flat = Buffer.from(captured.toString('utf8').replace(/^ +/gm, ''));
+    for (const buf of [captured, flat]) {
+      const want = (JSON.parse(buf.toString('utf8')) as Record<string, unknown[]>)[key]!.map((e) => picked(e, pick));
+      for (let round = 0; round < 10; round++) {
+        const cuts = [...new Set(Array.from({ length: 1 + Math.floor(rand() * 80) }, () => Math.floor(rand() * buf.length)))].sort((a, b) => a - b);
+        const items: unknown[] = [];
+        const r = await streamTopLevelArray(splitAt(buf, cuts), key, (v) => items.push(v), { maxBytes: 1e9, pick });
+        assert.deepEqual(items, want, `${f} cuts ${cuts.join(',')}`);
+        assert.deepEqual([r.fastPicked, r.exactParsed], [want.length, 0], `${f} cuts ${cuts.join(',')}`);
+      }
+    }
+  }
 });

@@ -2,8 +2,10 @@
 // sources, renewal after a refused token, a vanished API version, and how transport failures are classified.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SlurmSimulator } from '../../src/simulator/server.ts';
@@ -201,7 +203,8 @@ describe('RestSource', () => {
     });
 
     const cases: { name: string; fault: Parameters<SlurmSimulator['faults']['set']>[0]; kind: string; status?: number; re?: RegExp }[] = [
-      { name: 'refused/reset connection', fault: { mode: 'refuse', times: 1 }, kind: 'connect' },
+      // Twice: a GET on a kept-alive connection closed without an answer is retried once.
+      { name: 'refused/reset connection', fault: { mode: 'refuse', times: 2 }, kind: 'connect', re: /retried once on a new connection/ },
       { name: 'HTTP 502', fault: { mode: 'status', status: 502, body: 'bad gateway', times: 1 }, kind: 'http', status: 502, re: /HTTP 502.*bad gateway/ },
       { name: 'malformed JSON', fault: { mode: 'malformed', times: 1 }, kind: 'parse' },
       { name: 'body cut off mid-stream', fault: { mode: 'truncate', bytes: 3000, times: 1 }, kind: 'connect', re: /connection was lost|other side closed/ },
@@ -283,5 +286,167 @@ describe('parseSlurmUrl', () => {
     assert.equal(parseSlurmUrl('unix:///run/slurmrestd.sock').socketPath, '/run/slurmrestd.sock');
     assert.throws(() => parseSlurmUrl('ftp://x'), /unsupported scheme/);
     assert.throws(() => parseSlurmUrl('unix:relative.sock'), /absolute path/);
+  });
+});
+
+/** A local HTTP server (keep-alive, as Node's is by default); `handle` gets the request's number on its connection. */
+async function localServer(handle: (req: http.IncomingMessage, res: http.ServerResponse, nth: number) => void) {
+  const perConnection = new WeakMap<net.Socket, number>();
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    const nth = (perConnection.get(req.socket) ?? 0) + 1;
+    perConnection.set(req.socket, nth);
+    handle(req, res, nth);
+  });
+  server.on('connection', (s) => sockets.add(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sockets,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+const JOBS_44 = readFileSync(new URL('../fixtures/slurm-25.11.7/rest_v0.0.44_slurm_jobs.json', import.meta.url));
+
+function answer(res: http.ServerResponse, body: Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length), ...headers });
+  res.end(body);
+}
+
+// One connection, so that the next request surely goes out on the kept-alive one (with room for more, undici
+// opens another while it checks an idle connection).
+describe('RestSource over a kept-alive connection', () => {
+  it('retries a GET once on a new connection when the server closes a kept-alive one without answering', async () => {
+    const seen: number[] = [];
+    const srv = await localServer((req, res, nth) => {
+      seen.push(nth);
+      if (nth === 2) req.socket.destroy(); // the second request on a connection: closed, never answered
+      else answer(res, JOBS_44);
+    });
+    const src = new RestSource(slurmCfg({ url: srv.url, apiVersion: 'v0.0.44', maxConnections: 1 }), quiet, { userAgent: 't' });
+    try {
+      assert.equal((await src.fetch('jobs', signal())).data.length, 22);
+      const second = await src.fetch('jobs', signal());
+      assert.equal(second.data.length, 22);
+      assert.deepEqual(seen, [1, 2, 1], 'the second GET went out on the kept-alive connection, then on a new one');
+      assert.equal(srv.sockets.size, 2);
+    } finally {
+      await src.close();
+      await srv.close();
+    }
+  });
+
+  it('does not retry a timeout, an aborted request, or a connection lost after the headers', async () => {
+    const seen: number[] = [];
+    let second = 'hang' as 'hang' | 'cut';
+    const srv = await localServer((req, res, nth) => {
+      seen.push(nth);
+      if (nth === 1) return answer(res, JOBS_44);
+      if (second === 'cut') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(JOBS_44.length) });
+        res.write(JOBS_44.subarray(0, 3000));
+        setTimeout(() => req.socket.destroy(), 20);
+      }
+    });
+    const src = new RestSource(slurmCfg({ url: srv.url, apiVersion: 'v0.0.44', maxConnections: 1, requestTimeoutMs: 300 }), quiet, { userAgent: 't' });
+    try {
+      const cases: [typeof second, () => AbortSignal, string][] = [
+        ['hang', signal, 'timeout'],
+        ['hang', () => AbortSignal.timeout(100), 'aborted'],
+        ['cut', signal, 'connect'],
+      ];
+      for (const [mode, sig, kind] of cases) {
+        second = mode;
+        seen.length = 0;
+        await src.fetch('jobs', signal());
+        const e = await fetchError(src.fetch('jobs', sig()));
+        assert.equal(e.kind, kind, e.message);
+        assert.doesNotMatch(e.message, /retried/);
+        assert.deepEqual(seen, [1, 2], `${mode}/${kind}: no second attempt`);
+      }
+    } finally {
+      await src.close();
+      await srv.close();
+    }
+  });
+});
+
+describe('RestSource and Content-Encoding', () => {
+  const encoders: Record<string, (b: Buffer) => Buffer> = {
+    gzip: (b) => gzipSync(b),
+    'x-gzip': (b) => gzipSync(b),
+    deflate: (b) => deflateSync(b),
+    br: (b) => brotliCompressSync(b),
+    'gzip, br': (b) => brotliCompressSync(gzipSync(b)),
+  };
+  let body: { data: Buffer; encoding: string };
+  let srv: Awaited<ReturnType<typeof localServer>>;
+  before(async () => {
+    srv = await localServer((_req, res) => answer(res, body.data, body.encoding ? { 'content-encoding': body.encoding } : {}));
+  });
+  after(() => srv.close());
+  const source = (maxResponseBytes = 512 * 1024 * 1024) => new RestSource(slurmCfg({ url: srv.url, apiVersion: 'v0.0.44', maxResponseBytes }), quiet, { userAgent: 't' });
+
+  it('decompresses gzip, x-gzip, deflate, br and stacked codings sent unasked, as the plain answer reads', async () => {
+    const src = source();
+    try {
+      body = { data: JOBS_44, encoding: '' };
+      const plain = await src.fetch('jobs', signal());
+      assert.equal(plain.data.length, 22);
+      for (const [encoding, encode] of Object.entries(encoders)) {
+        body = { data: encode(JOBS_44), encoding };
+        const got = await src.fetch('jobs', signal());
+        assert.deepEqual(got.data, plain.data, encoding);
+        assert.equal(got.bytes, JOBS_44.length, `${encoding}: the decompressed bytes are counted`);
+      }
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('a corrupt or truncated compressed answer, or an unknown coding, is a parse error naming it', async () => {
+    const src = source();
+    const gz = gzipSync(JOBS_44);
+    const corrupt = Buffer.from(gz);
+    corrupt.fill(0x55, 100, 400);
+    const cases: [Buffer, string, RegExp][] = [
+      [corrupt, 'gzip', /jobs answer \(Content-Encoding: gzip\) does not decompress/],
+      [gz.subarray(0, gz.length - 100), 'gzip', /jobs answer \(Content-Encoding: gzip\) does not decompress: unexpected end of file/],
+      [Buffer.from('not brotli at all'), 'br', /Content-Encoding: br\) does not decompress/],
+      [JOBS_44, 'compress', /jobs answer has Content-Encoding "compress", which this exporter cannot decode \(it decodes gzip, x-gzip, deflate, br\)/],
+    ];
+    try {
+      for (const [data, encoding, re] of cases) {
+        body = { data, encoding };
+        const e = await fetchError(src.fetch('jobs', signal()));
+        assert.equal(e.kind, 'parse', e.message);
+        assert.match(e.message, re);
+      }
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('the size limit counts the decompressed bytes: a zip bomb fails as too_large, without inflating it all', async () => {
+    const src = source(1024 * 1024);
+    // 64 MiB of JSON whitespace in about 64 KB of gzip.
+    const bomb = gzipSync(Buffer.concat([Buffer.from('{"jobs": ['), Buffer.alloc(64 * 1024 * 1024, 0x20), Buffer.from(']}')]));
+    assert.ok(bomb.length < 1024 * 1024);
+    try {
+      body = { data: bomb, encoding: 'gzip' };
+      const t0 = Date.now();
+      const e = await fetchError(src.fetch('jobs', signal()));
+      assert.equal(e.kind, 'too_large', e.message);
+      assert.match(e.message, /limit of 1048576 bytes.*decompressed \(Content-Encoding: gzip; slurm\.maxResponseSize counts the decompressed bytes\)/);
+      assert.ok(Date.now() - t0 < 2000, 'stopped at the limit');
+      body = { data: gzipSync(JOBS_44), encoding: 'gzip' };
+      assert.equal((await src.fetch('jobs', signal())).data.length, 22, 'an answer under the limit still reads');
+    } finally {
+      await src.close();
+    }
   });
 });

@@ -11,7 +11,6 @@ import { indexSpans } from '../../src/simulator/template.ts';
 import { TEMPLATES_0_0_38 } from '../../src/simulator/templates/v0_0_38.ts';
 import { TEMPLATES_0_0_40 } from '../../src/simulator/templates/v0_0_40.ts';
 import { TEMPLATES_0_0_44 } from '../../src/simulator/templates/v0_0_44.ts';
-import { VersionRenderer } from '../../src/simulator/versions.ts';
 import { buildShares } from '../../src/slurm/rest/adapters/shares.ts';
 import { buildDbdStats } from '../../src/slurm/rest/adapters/slurmdbd.ts';
 import { fairshareCollector } from '../../src/collectors/fairshare.ts';
@@ -615,7 +614,7 @@ describe('simulator fairshare (/shares) and slurmdbd statistics (/slurmdb/diag)'
     assert.ok(!paths.includes('/slurm/v0.0.38/shares/') && !paths.some((p) => p.endsWith('/slurmdb_diag/')));
   });
 
-  test('with a bad token both answer 511 with Slurm\'s error and an empty list', async () => {
+  test('with a bad token both answer 511 with Slurm\'s error and no data', async () => {
     const key = Buffer.from('0123456789abcdef0123456789abcdef');
     const s2 = new SlurmSimulator({ nodes: 5, jobs: 20, seed: 2, tickMs: 0, jwtKey: key, versions: ['v0.0.44'] });
     const { url: u2 } = await s2.start();
@@ -625,6 +624,8 @@ describe('simulator fairshare (/shares) and slurmdbd statistics (/slurmdb/diag)'
         const { status, body } = await getJson(`${u2}${p}`, headers);
         assert.equal(status, 511, p);
         assert.equal(((body.errors as Rec[])[0] as Rec).error_number, 1007);
+        if (p.includes('shares')) assert.deepEqual((body.shares as Rec).shares, []);
+        else assert.equal(body.statistics, undefined);
       }
     } finally {
       await s2.stop();

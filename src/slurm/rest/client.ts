@@ -2,6 +2,8 @@
 // socket), JWT headers from SlurmAuth, the API version negotiated at start (or forced), and every answer
 // streamed through readResource. Failures become SlurmFetchError with a kind the error counters can label.
 import { readFileSync } from 'node:fs';
+import { type Readable, type Transform, pipeline } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Pool, type Dispatcher } from 'undici';
 import type { ExporterConfig } from '../../config/types.ts';
 import type { Logger } from '../../logger.ts';
@@ -191,16 +193,19 @@ export class RestSource implements SlurmSource {
   }
 
   private async read<K extends ResourceKind>(kind: K, adapter: ApiAdapter, res: Dispatcher.ResponseData, signal: AbortSignal): Promise<FetchResult<K>> {
+    const codings = contentCodings(res.headers['content-encoding']);
     const length = Number(res.headers['content-length']);
-    if (Number.isFinite(length) && length > this.cfg.maxResponseBytes) {
+    // The limit is on the decompressed bytes, which a compressed answer's length does not tell.
+    if (codings.length === 0 && Number.isFinite(length) && length > this.cfg.maxResponseBytes) {
       res.body.destroy();
       throw new SlurmFetchError('too_large', `slurmrestd's ${kind} answer is ${length} bytes, over slurm.maxResponseSize (${this.cfg.maxResponseBytes})`);
     }
     try {
-      return await readResource(kind, adapter, res.body as AsyncIterable<Uint8Array>, { maxBytes: this.cfg.maxResponseBytes, signal });
+      const body = decodedBody(res.body, codings, `slurmrestd's ${kind} answer`);
+      return await readResource(kind, adapter, body, { maxBytes: this.cfg.maxResponseBytes, signal });
     } catch (err) {
       res.body.destroy();
-      throw classify(err, signal, `reading the ${kind} answer`);
+      throw classify(codings.length > 0 ? decompressedTooLarge(err, codings) : err, signal, `reading the ${kind} answer`);
     }
   }
 
@@ -211,10 +216,20 @@ export class RestSource implements SlurmSource {
       ...(await this.auth.headers()),
     };
     if (!this.cfg.keepAlive) headers.connection = 'close';
+    const req = { method: 'GET', path: `${this.target.prefix}${path}`, headers, signal } as const;
     try {
-      return await this.pool.request({ method: 'GET', path: `${this.target.prefix}${path}`, headers, signal });
+      return await this.pool.request(req);
     } catch (err) {
-      throw classify(err, signal, `GET ${path}`);
+      // A kept-alive connection the server closed as our request went out (its idle timeout): a GET is
+      // idempotent, so once more. undici has dropped that socket; the retry takes a new connection (or another
+      // idle one, which undici checks for a pending close before reuse).
+      if (!this.cfg.keepAlive || signal.aborted || !isClosedUnanswered(err)) throw classify(err, signal, `GET ${path}`);
+      this.log.debug({ path, err: (err as Error).message }, 'slurmrestd closed a kept-alive connection without answering; retrying once');
+    }
+    try {
+      return await this.pool.request(req);
+    } catch (err) {
+      throw classify(err, signal, `GET ${path} (retried once on a new connection)`);
     }
   }
 
@@ -268,6 +283,64 @@ export class RestSource implements SlurmSource {
       `slurmrestd ${this.target.display} serves none of the API versions this exporter speaks (${SUPPORTED_VERSIONS.join(', ')}); Slurm 22.05 or newer is needed`,
     );
   }
+}
+
+/**
+ * Whether the connection was closed before any answer came (request() resolves once the headers are in, so an
+ * error there is always before them); never a timeout.
+ */
+function isClosedUnanswered(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+const DECODERS: Record<string, () => Transform> = {
+  gzip: () => createGunzip(),
+  'x-gzip': () => createGunzip(),
+  deflate: () => createInflate(),
+  br: () => createBrotliDecompress(),
+};
+
+/** The content codings of an answer in the order they were applied, without 'identity'. */
+function contentCodings(header: string | string[] | undefined): string[] {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return text
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+}
+
+/**
+ * The body with its Content-Encoding undone (some proxies compress unasked), so that the size limit and the JSON
+ * reader see the decompressed bytes. A coding this exporter cannot undo, or a corrupt or truncated compressed
+ * stream, is a 'parse' error naming it.
+ */
+function decodedBody(body: Readable, codings: string[], what: string): AsyncIterable<Uint8Array> {
+  if (codings.length === 0) return body;
+  const unknown = codings.find((c) => DECODERS[c] === undefined);
+  if (unknown !== undefined) {
+    throw new SlurmFetchError('parse', `${what} has Content-Encoding "${unknown}", which this exporter cannot decode (it decodes ${Object.keys(DECODERS).join(', ')})`);
+  }
+  return decoding(body, [...codings].reverse().map((c) => DECODERS[c]!()), `${what} (Content-Encoding: ${codings.join(', ')})`);
+}
+
+async function* decoding(body: Readable, decoders: Transform[], what: string): AsyncGenerator<Uint8Array> {
+  // An error of the body itself (the connection lost) passes through the decoders as it is.
+  let bodyError: unknown;
+  body.once('error', (err) => (bodyError = err));
+  const out = pipeline([body, ...decoders], () => undefined) as Transform;
+  try {
+    for await (const chunk of out) yield chunk as Buffer;
+  } catch (err) {
+    if (bodyError !== undefined) throw bodyError;
+    throw new SlurmFetchError('parse', `${what} does not decompress: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** A too_large error from a compressed answer, saying that the limit counted the decompressed bytes. */
+function decompressedTooLarge(err: unknown, codings: string[]): unknown {
+  if (!(err instanceof SlurmFetchError) || err.kind !== 'too_large') return err;
+  return new SlurmFetchError('too_large', `${err.message}, decompressed (Content-Encoding: ${codings.join(', ')}; slurm.maxResponseSize counts the decompressed bytes)`, { cause: err });
 }
 
 /** Maps undici/socket/abort errors to the fetch error kinds. */

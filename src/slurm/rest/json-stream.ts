@@ -193,6 +193,7 @@ function skipValue(buf: Buffer, i: number, limit: number): number {
  * the member's text goes into parts. A name written with escapes is a doubt: its bytes are not its name.
  */
 function scanMember(buf: Buffer, i: number, limit: number, idx: Map<number, Buffer[]>, parts: string[]): number {
+  if (i >= limit) return INCOMPLETE;
   if (buf[i] !== QUOTE) return DOUBT;
   let k = i + 1;
   while (k < limit && STRING_STOP[buf[k] as number] === 0) k++;

@@ -75,6 +75,10 @@ const READERS: { [K in ResourceKind]: Reader<K> } = {
 /** Whether an answer carries data, for Slurm errors[] that come with an empty list (nothing to report is fine). */
 const HAS_DATA: { [K in ResourceKind]?: (doc: Rec) => boolean } = {
   partitions: nonEmptyList('partitions'),
+  shares: (doc) => {
+    const list = sharesList(doc);
+    return Array.isArray(list) && list.length > 0;
+  },
   cluster: nonEmptyList('pings'),
   reservations: nonEmptyList('reservations'),
   licenses: nonEmptyList('licenses'),

@@ -319,8 +319,18 @@ export function jobGres(r: Rec, nodes: number): GresCount[] {
   return nameModels(counts, [detail, requested]);
 }
 
+/**
+ * A job id (job_id, array_job_id), plain (22.05) or a {set, infinite, number} struct. An id is never a no-value
+ * field: 4294967294 (NO_VAL as a number) is a federated job's id, so any non-negative integer that JSON carries
+ * exactly (below 2^53) is one; set:false, or infinite (which no id is), means absent.
+ */
+function jobIdOf(v: unknown): number | undefined {
+  const n = isRecord(v) ? (v.set === false || v.infinite === true ? undefined : v.number) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
 export function buildJob(raw: unknown, a: Anomalies, stateOf: (r: Rec, a: Anomalies) => { state: string; flags: string[] }): SlurmJob | undefined {
-  const jobId = isRecord(raw) ? num(raw.job_id) : undefined;
+  const jobId = isRecord(raw) ? jobIdOf(raw.job_id) : undefined;
   if (!isRecord(raw) || jobId === undefined) {
     note(a, 'job record without a job_id (skipped)');
     return undefined;
@@ -343,7 +353,7 @@ export function buildJob(raw: unknown, a: Anomalies, stateOf: (r: Rec, a: Anomal
   return {
     jobId,
     cluster: str(raw.cluster),
-    arrayJobId: num0(raw.array_job_id),
+    arrayJobId: jobIdOf(raw.array_job_id) ?? 0,
     arrayTaskId: num(raw.array_task_id),
     arrayTaskString,
     name: str(raw.name),
