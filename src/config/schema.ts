@@ -261,7 +261,7 @@ export function buildConfigSchema(ctx: SchemaContext) {
   const limits = z
     .strictObject({
       perNode: doc(boolField().prefault(true), 'boolean', 'Per-node series (state, CPUs, memory, GRES, reason); turn off on very large clusters.'),
-      maxReasonLength: doc(intField(0).prefault(100), 'integer', 'Longest node/job reason text kept in a label; longer ones are cut. 0 leaves the reason label empty.'),
+      maxReasonLength: doc(intField(0).prefault(100), 'integer', 'Longest node reason text kept in slurm_node_reason_info; longer ones are cut. 0 turns the reason series off.'),
       perUser: doc(boolField().prefault(true), 'boolean', 'Job figures (running and pending jobs, CPUs, memory, GPUs) per user.'),
       perAccount: doc(boolField().prefault(true), 'boolean', 'Job figures per account.'),
       perQos: doc(boolField().prefault(true), 'boolean', 'Job figures per QOS.'),

@@ -103,6 +103,18 @@ export class KubeApiError extends Error {
   }
 }
 
+type Action = 'reading' | 'creating' | 'renewing' | 'acquiring' | 'releasing' | 'listing';
+
+/** The RBAC verb on leases that each request needs (docs/high-availability.md lists them per mode). */
+const VERB: Record<Action, string> = {
+  reading: 'get',
+  creating: 'create',
+  renewing: 'update',
+  acquiring: 'update',
+  releasing: 'update',
+  listing: 'list',
+};
+
 interface LeaseSpec {
   holderIdentity?: string | null;
   leaseDurationSeconds?: number;
@@ -168,10 +180,16 @@ export class KubeLeaseBackend implements LeaseBackend {
     return { status: res.statusCode, json };
   }
 
-  private fail(what: string, status: number, json: Rec): never {
+  private fail(what: Action, status: number, json: Rec): never {
     const msg = typeof json.message === 'string' ? json.message : `HTTP ${status}`;
-    const hint = status === 401 ? ' (the token is not valid)' : status === 403 ? ' (RBAC: the service account needs get, create and update on leases; see docs/high-availability.md)' : '';
-    throw new KubeApiError(status, `${what} lease ${this.namespace}/${this.name}: ${status} ${msg}${hint}`);
+    const subject = what === 'listing' ? `leases in namespace ${this.namespace}` : `lease ${this.namespace}/${this.name}`;
+    const hint =
+      status === 401
+        ? ' (the token is not valid)'
+        : status === 403
+          ? ` (RBAC: the service account may not "${VERB[what]}" leases (coordination.k8s.io) in namespace ${this.namespace}; its Role needs get, create and update, and list in sharded mode; see docs/high-availability.md)`
+          : '';
+    throw new KubeApiError(status, `${what} ${subject}: ${status} ${msg}${hint}`);
   }
 
   async tryAcquireOrRenew(signal: AbortSignal): Promise<LeaseObservation> {

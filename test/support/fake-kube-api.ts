@@ -45,7 +45,10 @@ export function documentedRole(): { name: string; rules: PolicyRule[] } {
   const section = text.indexOf(RBAC_SECTION);
   const block = section < 0 ? null : /```yaml\n([\s\S]*?)```/.exec(text.slice(section));
   if (!block) throw new Error(`${DOC.pathname}: no YAML block after "${RBAC_SECTION}"`);
-  const docs = [parseAllDocuments(block[1]!)].flat().map((d) => d.toJS() as { kind?: unknown; metadata?: { name?: unknown }; rules?: unknown });
+  const docs = Array.from(parseAllDocuments(block[1]!), (d) => {
+    if (d.errors.length > 0) throw new Error(`${DOC.pathname}: the YAML block of "${RBAC_SECTION}" does not parse: ${d.errors[0]!.message}`);
+    return d.toJS() as { kind?: unknown; metadata?: { name?: unknown }; rules?: unknown };
+  });
   const role = docs.find((d) => d.kind === 'Role');
   if (!role || !Array.isArray(role.rules)) throw new Error(`${DOC.pathname}: the YAML block of "${RBAC_SECTION}" has no Role with rules`);
   return { name: String(role.metadata?.name ?? ''), rules: role.rules as PolicyRule[] };

@@ -34,9 +34,8 @@ function collect(nodes: SlurmNode[], jobs: SlurmJob[], limits: Partial<Cardinali
     for (const s of f.samples) assert.equal(s.values[0], cluster, `${f.desc.name}: cluster first`);
     for (const s of f.samples) assert.ok(!s.values.includes(''), `${f.desc.name}: no empty label value in ${s.values.join(',')}`);
   }
-  out.push(...totals);
   assert.deepEqual(gpusCollector.collect(ctx({ nodes, jobs })), out, 'same output for the same snapshot');
-  return out;
+  return [...out, ...totals];
 }
 
 const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);

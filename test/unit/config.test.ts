@@ -213,7 +213,7 @@ describe('defaults', () => {
     assert.equal(cfg.server.leaderElection.identity, 'os-host');
     assert.equal(cfg.slurm.maxResponseBytes, 2 * 1024 ** 3);
     assert.equal(cfg.slurm.maxConnections, 20);
-    assert.deepEqual(cfg.limits, { perNode: true, maxReasonLength: 100 });
+    assert.deepEqual(cfg.limits, { perNode: true, maxReasonLength: 100, perUser: true, perAccount: true, perQos: true, maxUsers: 200, maxAccounts: 200, jobs: false, maxJobs: 1000 });
     assert.deepEqual(cfg.log, { level: 'info', format: 'logfmt' });
     assert.equal(cfg.demo, false);
     assert.deepEqual(Object.keys(cfg.collectors), ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd']);
@@ -230,6 +230,15 @@ describe('defaults', () => {
     assert.equal(cfg.server.stalenessLimitMs, 600_000);
     const { message } = await loadError('server:\n  stalenessLimit: 1m\n');
     assert.match(message, /server\.stalenessLimit: 1m must be longer than the longest enabled collector interval \(5m\)/);
+  });
+
+  test('limits.maxReasonLength 0 is accepted (the reason series off); a negative one is refused', async () => {
+    const { cfg } = await load('limits:\n  maxReasonLength: 0\n  jobs: true\n  maxJobs: 50\n');
+    assert.equal(cfg.limits.maxReasonLength, 0);
+    assert.equal(cfg.limits.jobs, true);
+    assert.equal(cfg.limits.maxJobs, 50);
+    const { message } = await loadError('limits:\n  maxReasonLength: -1\n');
+    assert.match(message, /limits\.maxReasonLength/);
   });
 
   test('empty values and empty sections count as unset', async () => {
