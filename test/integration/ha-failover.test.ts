@@ -1,8 +1,9 @@
 // Three real exporter processes in active-passive mode against one simulated slurmrestd, with both election
-// backends: the Kubernetes Lease (against the in-repo API fake, which follows the real API's semantics; no real
-// API server runs here) and a real etcd 3.4. Exactly one replica is ready and polls; kill -9 and SIGTERM of the
-// leader fail over within their bounds; a leader cut off from the backend stops polling before another starts,
-// proven from the simulator's request log (each request's User-Agent names the replica).
+// backends: the Kubernetes Lease (against the in-repo API fake, which follows the real API's semantics and
+// enforces the RBAC Role documented in docs/high-availability.md; no real API server runs here) and a real
+// etcd 3.4. Exactly one replica is ready and polls; kill -9 and SIGTERM of the leader fail over within their
+// bounds; a leader cut off from the backend stops polling before another starts, proven from the simulator's
+// request log (each request's User-Agent names the replica).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SlurmSimulator } from '../../src/simulator/server.ts';
 import { type ExporterProcess, httpGet, spawnExporter, waitFor } from '../support/exporter-process.ts';
-import { FakeKubeApi } from '../support/fake-kube-api.ts';
+import { FakeKubeApi, documentedRole } from '../support/fake-kube-api.ts';
 import { type EtcdProcess, startEtcd } from '../support/etcd.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
@@ -225,7 +226,8 @@ function yaml(id: string, lines: string[], mode = 'active-passive'): string {
 
 describe('active-passive with the Kubernetes Lease backend (API fake)', () => {
   suite(async () => {
-    const api = new FakeKubeApi({ tokens: IDS.map((id) => `token-${id}`) });
+    // With the RBAC Role of docs/high-availability.md: every mode below, sharded included, runs on what it grants.
+    const api = new FakeKubeApi({ tokens: IDS.map((id) => `token-${id}`), rules: documentedRole().rules });
     const url = await api.start();
     const dir = mkdtempSync(path.join(tmpdir(), 'kube-'));
     return {

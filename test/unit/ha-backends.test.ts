@@ -1,6 +1,7 @@
 // The lease backends against what they talk to: the Kubernetes Lease client against the in-repo API fake
-// (real semantics: resourceVersion, 409, 404/create, MicroTime, 401/403), the etcd backend against a real
-// etcd 3.4; and the elector's safety rule (a leader cut off from the backend steps down by its renew deadline).
+// (real semantics: resourceVersion, 409, 404/create, MicroTime, 401, RBAC 403 per verb with the Role documented
+// in docs/high-availability.md), the etcd backend against a real etcd 3.4; and the elector's safety rule (a
+// leader cut off from the backend steps down by its renew deadline).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import type { KubeApiError} from '../../src/ha/kube-lease.ts';
 import { KubeLeaseBackend, kubeconfigConnection, microTime } from '../../src/ha/kube-lease.ts';
 import { EtcdLeaseBackend } from '../../src/ha/etcd-lease.ts';
 import { LeaderElector } from '../../src/ha/elector.ts';
-import { FakeKubeApi } from '../support/fake-kube-api.ts';
+import { FakeKubeApi, type PolicyRule, documentedRole } from '../support/fake-kube-api.ts';
 import { type EtcdProcess, startEtcd } from '../support/etcd.ts';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -21,7 +22,7 @@ describe('Kubernetes Lease backend against the API fake', () => {
   let api: FakeKubeApi;
   let server: string;
   before(async () => {
-    api = new FakeKubeApi({ tokens: ['tok-a', 'tok-b'], forbiddenTokens: ['tok-norbac'] });
+    api = new FakeKubeApi({ tokens: ['tok-a', 'tok-b'], forbiddenTokens: ['tok-norbac'], rules: documentedRole().rules });
     server = await api.start();
   });
   after(() => api.stop());
@@ -98,9 +99,104 @@ describe('Kubernetes Lease backend against the API fake', () => {
     const noToken = backend('c', 'wrong');
     await assert.rejects(noToken.tryAcquireOrRenew(sig()), (e: KubeApiError) => e.status === 401 && /not valid/.test(e.message) && !e.message.includes('wrong'));
     const noRbac = backend('c', 'tok-norbac');
-    await assert.rejects(noRbac.tryAcquireOrRenew(sig()), (e: KubeApiError) => e.status === 403 && /RBAC/.test(e.message));
+    await assert.rejects(noRbac.tryAcquireOrRenew(sig()), (e: KubeApiError) => e.status === 403 && /RBAC: the service account may not "get" leases/.test(e.message));
     await noToken.close();
     await noRbac.close();
+  });
+
+  it('the documented Role is enough for active-passive and for sharded mode (membership leases listed)', async () => {
+    api.leases.clear();
+    const seen = api.log.length;
+    assert.equal(documentedRole().name, 'slurm-exporter-leader-election');
+    const a = backend('a', 'tok-a');
+    const member = new KubeLeaseBackend({ server, token: 'tok-b' }, { namespace: 'hpc', name: 'exp-member-b', identity: 'b', leaseDurationMs: 3000 });
+    assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' });
+    assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' });
+    await a.release(sig());
+    assert.deepEqual(await member.tryAcquireOrRenew(sig()), { held: true, holder: 'b' });
+    assert.deepEqual((await member.list('exp-member-', sig())).map((l) => l.holder), ['b']);
+    assert.deepEqual(api.log.slice(seen).filter((e) => e.status === 403), [], 'nothing was refused');
+    await a.close();
+    await member.close();
+  });
+
+  describe('RBAC: a verb the Role does not grant is refused with 403', () => {
+    const VERBS = ['get', 'list', 'create', 'update', 'patch', 'delete', 'watch'];
+    const all: PolicyRule[] = [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: VERBS }];
+    const without = (verb: string): PolicyRule[] => [{ ...all[0], verbs: VERBS.filter((v) => v !== verb) }];
+    const leases = (base: string) => `${base}/apis/coordination.k8s.io/v1/namespaces/hpc/leases`;
+    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'exp' }, spec: { holderIdentity: 'x' } };
+    const requests: Record<string, (base: string) => Promise<Response>> = {
+      get: (b) => fetch(`${leases(b)}/exp`, { headers: auth }),
+      list: (b) => fetch(leases(b), { headers: auth }),
+      watch: (b) => fetch(`${leases(b)}?watch=true`, { headers: auth }),
+      create: (b) => fetch(leases(b), { method: 'POST', headers: auth, body: JSON.stringify(lease) }),
+      update: (b) => fetch(`${leases(b)}/exp`, { method: 'PUT', headers: auth, body: JSON.stringify(lease) }),
+      patch: (b) => fetch(`${leases(b)}/exp`, { method: 'PATCH', headers: { ...auth, 'content-type': 'application/merge-patch+json' }, body: '{}' }),
+      delete: (b) => fetch(`${leases(b)}/exp`, { method: 'DELETE', headers: auth }),
+    };
+    const auth = { authorization: 'Bearer tok-a', 'content-type': 'application/json' };
+
+    const withRules = async <T>(rules: PolicyRule[], body: (base: string) => Promise<T>): Promise<T> => {
+      const fake = new FakeKubeApi({ tokens: ['tok-a'], rules });
+      try {
+        return await body(await fake.start());
+      } finally {
+        await fake.stop();
+      }
+    };
+
+    for (const verb of VERBS) {
+      it(`${verb}: 403 Forbidden in the Status format without it, not refused with it`, async () => {
+        await withRules(without(verb), async (base) => {
+          const r = await requests[verb]!(base);
+          assert.equal(r.status, 403);
+          const status = (await r.json()) as Record<string, unknown>;
+          assert.deepEqual({ ...status, message: undefined }, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Failure',
+            message: undefined,
+            reason: 'Forbidden',
+            details: { ...(verb === 'list' || verb === 'create' || verb === 'watch' ? {} : { name: 'exp' }), group: 'coordination.k8s.io', kind: 'leases' },
+            code: 403,
+          });
+          assert.match(String(status.message), new RegExp(`is forbidden: User ".*" cannot ${verb} resource "leases" in API group "coordination.k8s.io" in the namespace "hpc"`));
+        });
+        await withRules(all, async (base) => assert.notEqual((await requests[verb]!(base)).status, 403));
+      });
+    }
+
+    it('the Lease client names the missing verb and the resource', async () => {
+      const cases: [string, (b: KubeLeaseBackend) => Promise<unknown>, RegExp][] = [
+        ['get', (b) => b.tryAcquireOrRenew(sig()), /^reading lease hpc\/exp: 403 .*may not "get" leases \(coordination\.k8s\.io\) in namespace hpc/],
+        ['create', (b) => b.tryAcquireOrRenew(sig()), /^creating lease hpc\/exp: 403 .*may not "create" leases/],
+        ['list', (b) => b.list('exp-member-', sig()), /^listing leases in namespace hpc: 403 .*may not "list" leases.*list in sharded mode/],
+      ];
+      for (const [verb, call, re] of cases) {
+        await withRules(without(verb), async (base) => {
+          const b = new KubeLeaseBackend({ server: base, token: 'tok-a' }, { namespace: 'hpc', name: 'exp', identity: 'a', leaseDurationMs: 3000 });
+          await assert.rejects(call(b), (e: KubeApiError) => e.status === 403 && re.test(e.message));
+          await b.close();
+        });
+      }
+      await withRules(without('update'), async (base) => {
+        const b = new KubeLeaseBackend({ server: base, token: 'tok-a' }, { namespace: 'hpc', name: 'exp', identity: 'a', leaseDurationMs: 3000 });
+        assert.equal((await b.tryAcquireOrRenew(sig())).held, true, 'created');
+        await assert.rejects(b.tryAcquireOrRenew(sig()), (e: KubeApiError) => /^renewing lease hpc\/exp: 403 .*may not "update" leases/.test(e.message));
+        await b.close();
+      });
+    });
+
+    it('the Role the docs gave before (no list) would have broken sharded mode', async () => {
+      await withRules(without('list').map((r) => ({ ...r, verbs: ['get', 'create', 'update'] })), async (base) => {
+        const b = new KubeLeaseBackend({ server: base, token: 'tok-a' }, { namespace: 'hpc', name: 'exp-member-a', identity: 'a', leaseDurationMs: 3000 });
+        assert.equal((await b.tryAcquireOrRenew(sig())).held, true);
+        await assert.rejects(b.list('exp-member-', sig()), (e: KubeApiError) => e.status === 403);
+        await b.close();
+      });
+    });
   });
 
   it('reads a kubeconfig: current context, server, token', () => {
