@@ -35,7 +35,7 @@ function fromCounter(name: string, c: LabelledCounter): MetricFamily {
 
 export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
   const now = Date.now();
-  const statuses = i.poller.statuses();
+  const statuses = i.poller.groupStatuses();
   const per = (f: (s: (typeof statuses)[number]) => number | undefined): Sample[] =>
     statuses.flatMap((s) => {
       const v = f(s);

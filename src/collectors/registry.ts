@@ -13,6 +13,7 @@ import { schedulerCollector } from './scheduler.ts';
 import { fairshareCollector } from './fairshare.ts';
 import { reservationsCollector } from './reservations.ts';
 import { licensesCollector } from './licenses.ts';
+import { slurmdbdPingCollector } from './slurmdbd-ping.ts';
 import { slurmdbdCollector } from './slurmdbd.ts';
 
 export const ALL_COLLECTORS: readonly Collector[] = [
@@ -30,6 +31,7 @@ export const ALL_COLLECTORS: readonly Collector[] = [
   reservationsCollector,
   licensesCollector,
   slurmdbdCollector,
+  slurmdbdPingCollector,
 ];
 
 export function collectorByName(name: string): Collector | undefined {

@@ -109,8 +109,20 @@ export class Poller {
     }
   }
 
+  /** One status per polled resource kind. */
   statuses(): GroupStatus[] {
     return [...this.groups.values()].map((g) => ({ ...g.status }));
+  }
+
+  /**
+   * One status per collector group, for the exporter's own metrics: a group that polls several kinds (slurmdbd:
+   * diag and ping) succeeded when all its served kinds did, is as old as its oldest, and is supported when any
+   * of its kinds is served.
+   */
+  groupStatuses(): GroupStatus[] {
+    const byGroup = new Map<string, GroupStatus[]>();
+    for (const s of this.statuses()) byGroup.set(s.group, [...(byGroup.get(s.group) ?? []), s]);
+    return [...byGroup.values()].map(mergeStatuses);
   }
 
   /** Starts polling the given kinds (all when omitted); others stay as they are. */
@@ -268,6 +280,25 @@ export class Poller {
       'poll failed; serving the last good data',
     );
   }
+}
+
+function mergeStatuses(list: GroupStatus[]): GroupStatus {
+  const served = list.filter((s) => !s.unsupported);
+  const first = list[0]!;
+  if (list.length === 1 || served.length === 0) return { ...first, unsupported: served.length === 0 };
+  const tried = served.filter((s) => s.lastSuccess !== undefined);
+  const at = served.map((s) => s.lastSuccessAt);
+  return {
+    ...first,
+    unsupported: false,
+    polls: served.reduce((n, s) => n + s.polls, 0),
+    consecutiveFailures: Math.max(...served.map((s) => s.consecutiveFailures)),
+    lastDurationSeconds: served.reduce<number | undefined>((n, s) => (s.lastDurationSeconds === undefined ? n : (n ?? 0) + s.lastDurationSeconds), undefined),
+    lastSuccess: tried.length === 0 ? undefined : tried.every((s) => s.lastSuccess),
+    lastSuccessAt: at.some((t) => t === undefined) ? undefined : Math.min(...(at as number[])),
+    lastError: served.find((s) => s.lastError)?.lastError,
+    lastErrorKind: served.find((s) => s.lastErrorKind)?.lastErrorKind,
+  };
 }
 
 function toFetchError(err: unknown, signal: AbortSignal): SlurmFetchError {

@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Cluster } from './cluster.ts';
-import { ALL_VERSIONS, ENDPOINTS, VersionRenderer, isApiVersion, type Answer, type ApiVersion, type Endpoint, type SlurmError } from './versions.ts';
+import { RESOURCES, RESOURCE_KINDS } from '../slurm/resources.ts';
+import { ALL_VERSIONS, VersionRenderer, isApiVersion, type Answer, type ApiVersion, type Endpoint, type SlurmError } from './versions.ts';
 
 export interface SimulatorOptions {
   nodes: number;
@@ -43,17 +44,16 @@ const ERROR_SOURCES: Record<Endpoint, [string, string]> = {
   reservations: ['Unable to query reservations', 'slurm_load_reservations()'],
   shares: ['Unable to query shares', 'slurm_associations_get_shares()'],
   slurmdb_diag: ['slurmdb_get_stats() failed', 'op_handler_diag'],
+  slurmdb_ping: ['Unable to ping slurmdbd', 'op_handler_ping'],
 };
 
-const ROUTE = /^\/slurm\/(v\d+\.\d+\.\d+)\/([a-z]+)\/?$/;
-const ROUTE_DB = /^\/slurmdb\/(v\d+\.\d+\.\d+)\/diag\/?$/;
+const ROUTE = /^\/(slurm|slurmdb)\/(v\d+\.\d+\.\d+)\/([a-z]+)\/?$/;
+const BY_PATH = new Map<string, Endpoint>(RESOURCE_KINDS.map((k) => [`${RESOURCES[k].plugin}/${RESOURCES[k].path}`, RESOURCES[k].endpoint]));
 
-/** `/slurm/<v>/<endpoint>` or slurmdbd's `/slurmdb/<v>/diag`, as [version, endpoint]. */
-export function route(path: string): [string | undefined, string | undefined] {
-  const db = ROUTE_DB.exec(path);
-  if (db) return [db[1], 'slurmdb_diag'];
+/** `/slurm/<v>/<path>` or `/slurmdb/<v>/<path>` as [version, endpoint], from the descriptor table. */
+export function route(path: string): [string | undefined, Endpoint | undefined] {
   const m = ROUTE.exec(path);
-  return m?.[2] === 'slurmdb_diag' ? [undefined, undefined] : [m?.[1], m?.[2]];
+  return m ? [m[2], BY_PATH.get(`${m[1]}/${m[3]}`)] : [undefined, undefined];
 }
 const ROUTE_ONE = /^\/slurm\/(v\d+\.\d+\.\d+)\/(job|node|partition)\/([^/]+)\/?$/;
 
@@ -201,11 +201,11 @@ export class SimulatedSlurmrestd {
     }
     const [version, endpoint] = route(path);
     const renderer = version && version !== dropped && isApiVersion(version) ? this.renderers.get(version) : undefined;
-    if (!renderer || !endpoint || !(ENDPOINTS as readonly string[]).includes(endpoint) || !renderer.serves(endpoint as Endpoint) || req.method !== 'GET') {
+    if (!renderer || !endpoint || !renderer.serves(endpoint) || req.method !== 'GET') {
       sendText(res, 404, UNKNOWN_PATH_TEXT, count, true);
       return;
     }
-    const ep = endpoint as Endpoint;
+    const ep = endpoint;
     const now = Math.floor(Date.now() / 1000);
     if (badToken) {
       if (ep === 'ping') {
@@ -262,10 +262,10 @@ export class SimulatedSlurmrestd {
   private openapi(): object {
     const paths: Record<string, object> = {};
     for (const v of this.servedVersions()) {
-      for (const e of ENDPOINTS) {
-        if (!this.renderers.get(v)?.serves(e)) continue;
-        if (e === 'slurmdb_diag') paths[`/slurmdb/${v}/diag/`] = { get: { operationId: `slurmdb_${v.replaceAll('.', '_')}_get_diag`, tags: ['slurmdb'] } };
-        else paths[`/slurm/${v}/${e}/`] = { get: { operationId: `slurm_${v.replaceAll('.', '_')}_get_${e}`, tags: ['slurm'] } };
+      for (const k of RESOURCE_KINDS) {
+        const { endpoint, plugin, path } = RESOURCES[k];
+        if (!this.renderers.get(v)?.serves(endpoint)) continue;
+        paths[`/${plugin}/${v}/${path}/`] = { get: { operationId: `${plugin}_${v.replaceAll('.', '_')}_get_${path}`, tags: [plugin] } };
       }
     }
     return { openapi: '3.0.3', info: { title: 'Slurm REST API (simulated)', version: 'Slurm-25.11.7' }, paths };
@@ -275,7 +275,7 @@ export class SimulatedSlurmrestd {
   protected slurmChunks(path: string): Generator<string> {
     const [v, e] = route(path);
     const r = v && isApiVersion(v) ? this.renderers.get(v) : undefined;
-    if (!r || !e || !(ENDPOINTS as readonly string[]).includes(e) || !r.serves(e as Endpoint)) return (function* () {
+    if (!r || !e || !r.serves(e)) return (function* () {
       yield UNKNOWN_PATH_TEXT;
     })();
     return r.render(e as Endpoint, this.answer(Math.floor(Date.now() / 1000), true));

@@ -11,15 +11,18 @@ import { TEMPLATES_0_0_41 } from './templates/v0_0_41.ts';
 import { TEMPLATES_0_0_42 } from './templates/v0_0_42.ts';
 import { TEMPLATES_0_0_43 } from './templates/v0_0_43.ts';
 import { TEMPLATES_0_0_44 } from './templates/v0_0_44.ts';
+import { RESOURCES, RESOURCE_KINDS, resourcePath } from '../slurm/resources.ts';
+import type { ResourceKind } from '../slurm/model.ts';
 
 export const ALL_VERSIONS = ['v0.0.38', 'v0.0.39', 'v0.0.40', 'v0.0.41', 'v0.0.42', 'v0.0.43', 'v0.0.44'] as const;
 export type ApiVersion = (typeof ALL_VERSIONS)[number];
-/** What each version renders; `slurmdb_diag` is slurmdbd's /slurmdb/{v}/diag, `shares` exists from v0.0.39. */
-export const ENDPOINTS = ['ping', 'diag', 'nodes', 'jobs', 'partitions', 'licenses', 'reservations', 'shares', 'slurmdb_diag'] as const;
-export type Endpoint = (typeof ENDPOINTS)[number];
+/** What the simulator answers: every resource of the descriptor table (src/slurm/resources.ts), by its endpoint name. */
+export type Endpoint = (typeof RESOURCES)[ResourceKind]['endpoint'];
+export const ENDPOINTS: readonly Endpoint[] = RESOURCE_KINDS.map((k) => RESOURCES[k].endpoint);
+const KIND_OF = new Map<Endpoint, ResourceKind>(RESOURCE_KINDS.map((k) => [RESOURCES[k].endpoint, k]));
 
-// 22.05 (v0.0.38) has no /shares, so its template set lacks one.
-type TemplateSet = Omit<typeof TEMPLATES_0_0_44, 'shares'> & { shares?: string };
+// Older versions lack the newer endpoints' templates (22.05: no /shares; before v0.0.42: no slurmdbd ping).
+type TemplateSet = Omit<typeof TEMPLATES_0_0_44, 'shares' | 'slurmdb_ping'> & { shares?: string; slurmdb_ping?: string };
 
 const SOURCES: Record<ApiVersion, { set: TemplateSet; style: Style }> = {
   'v0.0.38': { set: TEMPLATES_0_0_38, style: { escapeSlash: false, inlineEmpty: true } },
@@ -132,9 +135,9 @@ export class VersionRenderer {
     ]);
   }
 
-  /** Whether this version serves the endpoint (22.05 has no /shares). */
+  /** Whether this version serves the endpoint: as the descriptor says, and a captured answer to shape it on. */
   serves(e: Endpoint): boolean {
-    return this.t[e] !== undefined;
+    return resourcePath(KIND_OF.get(e)!, this.version) !== undefined && this.t[e] !== undefined;
   }
 
   private tpl(e: Endpoint): Template {
@@ -217,6 +220,9 @@ export class VersionRenderer {
       case 'slurmdb_diag':
         yield this.dbdR({ cluster: a.c.name, stats: dbdStats(a.c) });
         return;
+      case 'slurmdb_ping':
+        yield this.tpl('slurmdb_ping').text;
+        return;
     }
   }
 
@@ -254,7 +260,7 @@ export class VersionRenderer {
     const slurm = meta.slurm as Record<string, unknown> | undefined;
     if (slurm && 'cluster' in slurm) slurm.cluster = a.c.name;
     const body: Record<string, unknown> = {};
-    const listKey = endpoint === 'ping' ? 'pings' : endpoint === 'diag' || endpoint === 'slurmdb_diag' ? undefined : endpoint;
+    const listKey = endpoint === 'ping' || endpoint === 'slurmdb_ping' ? 'pings' : endpoint === 'diag' || endpoint === 'slurmdb_diag' ? undefined : endpoint;
     if (listKey === 'shares') body.shares = { shares: [], total_shares: 0 };
     else if (listKey) body[listKey] = [];
     if (endpoint === 'jobs' && t.has('last_backfill')) {

@@ -245,6 +245,13 @@ export interface SlurmdbdStats {
   rpcByUser: { user: string; count: number; totalTimeSeconds: number }[];
 }
 
+/** One slurmdbd as slurmrestd reaches it (/slurmdb/{v}/ping, v0.0.42+). */
+export interface DbdPing {
+  hostname: string;
+  responding: boolean;
+  latencySeconds: number | undefined;
+}
+
 /** What each resource kind produces. Each kind is fetched once per interval and fed to every collector needing it. */
 export interface ResourceData {
   cluster: ClusterInfo;
@@ -256,6 +263,7 @@ export interface ResourceData {
   reservations: SlurmReservation[];
   licenses: SlurmLicense[];
   dbdiag: SlurmdbdStats;
+  dbping: DbdPing[];
 }
 
 export type ResourceKind = keyof ResourceData;

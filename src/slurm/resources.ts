@@ -32,6 +32,8 @@ export const RESOURCES = {
   reservations: { group: 'reservations', endpoint: 'reservations', plugin: 'slurm', path: 'reservations', since: 'v0.0.38' },
   licenses: { group: 'licenses', endpoint: 'licenses', plugin: 'slurm', path: 'licenses', since: 'v0.0.38' },
   dbdiag: { group: 'slurmdbd', endpoint: 'slurmdb_diag', plugin: 'slurmdb', path: 'diag', since: 'v0.0.38' },
+  // slurmdbd's reachability from slurmrestd came with Slurm 24.05 (v0.0.42).
+  dbping: { group: 'slurmdbd', endpoint: 'slurmdb_ping', plugin: 'slurmdb', path: 'ping', since: 'v0.0.42' },
 } as const satisfies Record<ResourceKind, ResourceDescriptor>;
 
 export const RESOURCE_KINDS = Object.keys(RESOURCES) as ResourceKind[];
@@ -48,7 +50,7 @@ export const GROUP_DEFAULTS: Record<CollectorGroup, { interval: string; timeout:
   fairshare: { interval: '300s', timeout: '60s', what: 'fairshare per account and user (sshare)' },
   reservations: { interval: '60s', timeout: '30s', what: 'advance reservations (scontrol show reservation)' },
   licenses: { interval: '60s', timeout: '30s', what: 'license counts (scontrol show licenses)' },
-  slurmdbd: { interval: '60s', timeout: '30s', what: 'slurmdbd RPC statistics (sacctmgr show stats)' },
+  slurmdbd: { interval: '60s', timeout: '30s', what: 'slurmdbd RPC statistics (sacctmgr show stats) and reachability' },
 };
 
 export const COLLECTOR_GROUPS = Object.keys(GROUP_DEFAULTS) as CollectorGroup[];

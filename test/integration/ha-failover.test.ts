@@ -148,7 +148,7 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
     }
   });
 
-  it('sharded: the five collector groups are spread over three replicas, and spread again after a kill -9', async () => {
+  it('sharded: the collector groups are spread evenly over three replicas, and spread again after a kill -9', async () => {
     const rs = await startReplicas('sharded');
     const groupsOf = async (r: Replica) => {
       const j = JSON.parse((await httpGet(`${r.exp.url}/leader`)).text) as { groups: Record<string, { is_leader: boolean }> };
@@ -158,10 +158,18 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
       const owned = await Promise.all(live.map(groupsOf));
       const all = owned.flat();
       const counts = owned.map((o) => o.length).sort();
-      return all.length === 5 && new Set(all).size === 5 && JSON.stringify(counts) === JSON.stringify(perReplica) ? owned : undefined;
+      const n = COLLECTOR_GROUPS.length;
+      return all.length === n && new Set(all).size === n && JSON.stringify(counts) === JSON.stringify(perReplica) ? owned : undefined;
+    };
+    // ceil(groups / replicas) each: the shares of 3 replicas, and of the 2 left after a kill.
+    const share = (replicas: number) => {
+      const n = COLLECTOR_GROUPS.length;
+      const most = Math.ceil(n / replicas);
+      const out = Array.from({ length: replicas }, (_, i) => Math.max(0, Math.min(most, n - i * most)));
+      return out.sort();
     };
     try {
-      const owned = await waitFor('groups spread 1/2/2', () => spread(rs, [1, 2, 2]), 20_000, 200);
+      const owned = await waitFor(`groups spread ${share(3).join('/')}`, () => spread(rs, share(3)), 20_000, 200);
       // Each replica serves exactly the families of the groups it leads, and polls only what they need.
       for (const [i, r] of rs.entries()) {
         // A group just taken over shows up after its first poll (interval 500 ms).
@@ -175,12 +183,12 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
       assert.deepEqual(await Promise.all(rs.map(groupsOf)), owned, 'the spread is stable');
       const since = Date.now();
       await new Promise((res) => setTimeout(res, 1500));
-      const diagPollers = new Set(sim.requestLog.filter((e) => e.time >= since && e.path.endsWith('/diag')).map((e) => e.userAgent));
+      const diagPollers = new Set(sim.requestLog.filter((e) => e.time >= since && e.path.startsWith('/slurm/') && e.path.endsWith('/diag')).map((e) => e.userAgent));
       assert.equal(diagPollers.size, 1, '/diag is polled by one replica only');
       const victim = rs[0]!;
       victim.exp.proc.kill('SIGKILL');
       const rest = rs.slice(1);
-      await waitFor('groups spread 2/3 over the survivors', () => spread(rest, [2, 3]), (LEASE_S + 6) * 1000, 200);
+      await waitFor(`groups spread ${share(2).join('/')} over the survivors`, () => spread(rest, share(2)), (LEASE_S + 6) * 1000, 200);
     } finally {
       await stopAll(rs);
     }

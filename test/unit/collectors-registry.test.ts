@@ -12,7 +12,7 @@ import type { ResourceData } from '../../src/slurm/model.ts';
 import { buildShares } from '../../src/slurm/rest/adapters/shares.ts';
 import { buildReservations } from '../../src/slurm/rest/adapters/reservations.ts';
 import { buildLicenses } from '../../src/slurm/rest/adapters/licenses.ts';
-import { buildDbdStats } from '../../src/slurm/rest/adapters/slurmdbd.ts';
+import { buildDbdPing, buildDbdStats } from '../../src/slurm/rest/adapters/slurmdbd.ts';
 import { LAB2_NOW, ctx, lab2Diag, lab2Jobs, lab2Nodes, lab2Partitions } from './collectors-helpers.ts';
 
 function fullData(): ResourceData {
@@ -32,6 +32,7 @@ function fullData(): ResourceData {
     reservations: buildReservations(capture('slurm_reservations'), anomalies()),
     licenses: buildLicenses(capture('slurm_licenses'), anomalies()),
     dbdiag: buildDbdStats(capture('slurmdb_diag'), anomalies()),
+    dbping: buildDbdPing(capture('slurmdb_ping'), anomalies()),
   };
 }
 
@@ -50,7 +51,7 @@ const ALL_DESCS: MetricDesc[] = [...ALL_COLLECTORS.flatMap((c) => c.metrics), ..
 describe('collector registry', () => {
   it('lists the collectors in a stable order under the config group names', () => {
     assert.deepEqual(ALL_COLLECTORS.map((c) => c.name), [
-      'cluster', 'nodes', 'partitions', 'jobs', 'users', 'gpus', 'queue_wait', 'finished', 'job', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd',
+      'cluster', 'nodes', 'partitions', 'jobs', 'users', 'gpus', 'queue_wait', 'finished', 'job', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd', 'slurmdbd_ping',
     ]);
     assert.equal(collectorByName('jobs')?.name, 'jobs');
     assert.equal(collectorByName('nope'), undefined);

@@ -160,3 +160,69 @@ describe('the poller', () => {
     assert.equal(log.lines.filter((l) => l.level === 'warn').length, 1);
   });
 });
+
+describe('slurmdbd reachability (/slurmdb/{v}/ping)', () => {
+  it('is read from every captured version that serves it, and v0.0.41 and older do not', async () => {
+    const { slurmdbdPingCollector } = await import('../../src/collectors/slurmdbd-ping.ts');
+    for (const [dir, v] of [['slurm-25.05.8', 'v0.0.42'], ['slurm-25.05.8', 'v0.0.43'], ['slurm-25.11.7', 'v0.0.42'], ['slurm-25.11.7', 'v0.0.43'], ['slurm-25.11.7', 'v0.0.44']] as const) {
+      const body = readFileSync(new URL(`${dir}/rest_${v}_slurmdb_ping.json`, FIX));
+      const r = await readResource('dbping', adapterFor(v)!, (async function* () { yield body; })(), { maxBytes: 1e6 });
+      const want = (JSON.parse(body.toString()) as { pings: { hostname: string; responding: boolean; latency: number }[] }).pings;
+      assert.deepEqual(r.data, want.map((p) => ({ hostname: p.hostname, responding: p.responding, latencySeconds: p.latency / 1e6 })), `${dir} ${v}`);
+      const out = slurmdbdPingCollector.collect({ cluster: 'lab2', data: { dbping: r.data }, now: 0, limits: {} as never, anomaly() {} });
+      assert.deepEqual(out[0]?.samples, want.map((p) => ({ values: ['lab2', p.hostname], value: p.responding ? 1 : 0 })));
+    }
+    for (const v of ['v0.0.38', 'v0.0.40', 'v0.0.41']) assert.equal(resourcePath('dbping', v), undefined);
+  });
+
+  it('makes the slurmdbd group one status: supported while diag is, as old as its oldest kind', async () => {
+    const src = new OneAnswer(async () => {
+      throw new SlurmFetchError('unsupported', 'slurmrestd API v0.0.38 does not serve dbping');
+    });
+    const p = new Poller(src, new SnapshotStore(), ['dbping'], groups(), quiet, new AnomalyLog(quiet));
+    await p.pollOnce('dbping');
+    assert.deepEqual(p.groupStatuses().map((s) => [s.group, s.unsupported]), [['slurmdbd', true]]);
+    let n = 0;
+    const two = new OneAnswer(async () => {
+      if (n++ % 2 === 1) throw new SlurmFetchError('unsupported', 'no ping here');
+      return { data: { statsResetTime: undefined, rpcByType: [], rpcByUser: [] } as never, anomalies: { unknown: [] }, bytes: 1, requests: 1 };
+    });
+    const q = new Poller(two, new SnapshotStore(), ['dbdiag', 'dbping'], groups(), quiet, new AnomalyLog(quiet));
+    await q.pollOnce('dbdiag');
+    await q.pollOnce('dbping');
+    const [g] = q.groupStatuses();
+    assert.equal(q.groupStatuses().length, 1);
+    assert.equal(g?.unsupported, false);
+    assert.equal(g?.lastSuccess, true);
+    assert.ok(g?.lastSuccessAt !== undefined);
+  });
+});
+
+describe('the simulator serves what the descriptors say', () => {
+  it('answers every resource each API version serves, through the exporter\'s own source, and 404s the rest', async () => {
+    const { SlurmSimulator } = await import('../../src/simulator/server.ts');
+    const sim = new SlurmSimulator({ nodes: 12, jobs: 40, tickMs: 0 });
+    const { url } = await sim.start();
+    try {
+      for (const v of ['v0.0.38', 'v0.0.40', 'v0.0.41', 'v0.0.42', 'v0.0.44']) {
+        const src = new RestSource(slurmCfg(url, v), quiet, { userAgent: 'test' });
+        try {
+          for (const k of RESOURCE_KINDS) {
+            if (resourcePath(k, v) === undefined) {
+              await assert.rejects(src.fetch(k, AbortSignal.timeout(5000)), (e: unknown) => e instanceof SlurmFetchError && e.kind === 'unsupported', `${v} ${k}`);
+              continue;
+            }
+            const r = await src.fetch(k, AbortSignal.timeout(5000));
+            assert.deepEqual(r.anomalies.unknown, [], `${v} ${k}: understood`);
+            // A small simulated cluster may have no reservation; every other list has records.
+            if (Array.isArray(r.data) && k !== 'reservations') assert.ok(r.data.length > 0, `${v} ${k}: some records`);
+          }
+        } finally {
+          await src.close();
+        }
+      }
+    } finally {
+      await sim.stop();
+    }
+  });
+});

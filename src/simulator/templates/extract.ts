@@ -29,7 +29,8 @@ const newer = (version: string, dir: string): Source => ({
     reservations: 'reservation_maint_window',
     shares: 'shares',
   },
-  extra: { slurmdb_diag: `rest_${version}_slurmdb_diag` },
+  // slurmdbd's ping is served from v0.0.42.
+  extra: { slurmdb_diag: `rest_${version}_slurmdb_diag`, ...(version >= 'v0.0.42' ? { slurmdb_ping: `rest_${version}_slurmdb_ping` } : {}) },
 });
 
 const sources: Source[] = [

@@ -1,8 +1,9 @@
 // Streaming reader for slurmrestd answers. A /jobs answer of 25.11 holds ~9.3 KB per job pretty-printed, so
 // 100k jobs are ~930 MB: over V8's maximum string length, and a whole-body JSON.parse cannot work. This reader
 // scans bytes only to find where each element of one top-level array starts and ends (tracking strings, escapes
-// and nesting depth), and hands each element's bytes to JSON.parse alone. Memory stays at one element plus one
-// chunk. The other, small top-level members (meta, errors, warnings, last_update) are parsed normally.
+// and nesting depth), and hands each element's bytes to JSON.parse alone (with opts.pick, only the members
+// asked for). Memory stays at one element plus one chunk. The other, small top-level members (meta, errors,
+// warnings, last_update) are parsed normally.
 import { SlurmFetchError } from '../source.ts';
 
 export interface StreamOptions {

@@ -9,7 +9,7 @@ import { isRecord, str } from './adapters/common.ts';
 import { buildShares } from './adapters/shares.ts';
 import { buildReservations } from './adapters/reservations.ts';
 import { buildLicenses } from './adapters/licenses.ts';
-import { buildDbdStats } from './adapters/slurmdbd.ts';
+import { buildDbdPing, buildDbdStats } from './adapters/slurmdbd.ts';
 import { type StreamOptions, readJsonBody, streamTopLevelArray } from './json-stream.ts';
 import { JOB_FIELDS, NODE_FIELDS } from './adapters/fields.ts';
 
@@ -70,6 +70,7 @@ const READERS: { [K in ResourceKind]: Reader<K> } = {
   reservations: { shape: '"reservations" array', has: isList('reservations'), build: (_ad, doc, a) => buildReservations(doc, a) },
   licenses: { shape: '"licenses" array', has: isList('licenses'), build: (_ad, doc, a) => buildLicenses(doc, a) },
   dbdiag: { shape: '"statistics" object', has: (doc) => isRecord(doc.statistics), build: (_ad, doc, a) => buildDbdStats(doc, a) },
+  dbping: { shape: '"pings" array', has: isList('pings'), build: (_ad, doc, a) => buildDbdPing(doc, a) },
 };
 
 /** Whether an answer carries data, for Slurm errors[] that come with an empty list (nothing to report is fine). */
@@ -80,6 +81,7 @@ const HAS_DATA: { [K in ResourceKind]?: (doc: Rec) => boolean } = {
     return Array.isArray(list) && list.length > 0;
   },
   cluster: nonEmptyList('pings'),
+  dbping: nonEmptyList('pings'),
   reservations: nonEmptyList('reservations'),
   licenses: nonEmptyList('licenses'),
 };

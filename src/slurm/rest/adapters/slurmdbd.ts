@@ -1,8 +1,8 @@
 // /slurmdb/{v}/diag (sacctmgr show stats): slurmdbd's RPC statistics. The same shape in v0.0.38..v0.0.44:
 // statistics.RPCs[] {rpc, count, time {average, total}} and statistics.users[] {user, count, time}, times in
 // microseconds (average * count = total in every capture).
-import type { Anomalies, SlurmdbdStats } from '../../model.ts';
-import { type Rec, isRecord, note, num, num0, str } from './common.ts';
+import type { Anomalies, DbdPing, SlurmdbdStats } from '../../model.ts';
+import { type Rec, isRecord, note, num, num0, str, usToSeconds } from './common.ts';
 
 export function buildDbdStats(doc: Rec, a: Anomalies): SlurmdbdStats {
   const s = doc.statistics;
@@ -47,4 +47,21 @@ function totalMicros(r: Rec): number {
   const t = r.time;
   if (isRecord(t)) return num0(t.total);
   return num0(r.total_time ?? t);
+}
+
+/** /slurmdb/{v}/ping: one entry per slurmdbd (primary, backup), latency in microseconds. */
+export function buildDbdPing(doc: Rec, a: Anomalies): DbdPing[] {
+  if (!Array.isArray(doc.pings)) {
+    note(a, 'slurmdbd ping answer without a pings array');
+    return [];
+  }
+  const out: DbdPing[] = [];
+  for (const p of doc.pings) {
+    if (!isRecord(p) || typeof p.hostname !== 'string') {
+      note(a, 'slurmdbd ping entry without a hostname (skipped)');
+      continue;
+    }
+    out.push({ hostname: p.hostname, responding: p.responding === true, latencySeconds: usToSeconds(p.latency) });
+  }
+  return out;
 }
