@@ -101,7 +101,9 @@ export function buildProgram(): Command {
     .option('--versions <list>', 'comma-separated API versions to serve (default: all)')
     .option('--jwt-key-file <file>', 'require JWTs signed with this HS256 key')
     .option('--tick <ms>', 'how often states change, in ms', (v) => parsePositive(v, '--tick'), 5000)
-    .action(async (o: { listen: string; nodes: number; jobs: number; seed?: number; versions?: string; jwtKeyFile?: string; tick: number }) => {
+    .option('--users <n>', 'distinct users submitting jobs (default 60)', (v) => parsePositive(v, '--users'))
+    .option('--accounts <n>', 'accounts the users belong to (default 10)', (v) => parsePositive(v, '--accounts'))
+    .action(async (o: { listen: string; nodes: number; jobs: number; seed?: number; versions?: string; jwtKeyFile?: string; tick: number; users?: number; accounts?: number }) => {
       const log = createLogger({ level: 'info', format: 'logfmt' });
       // Loaded only for this command: the exporter itself never imports the simulator.
       const { runSimulateCommand } = await import('./simulator/server.ts');
@@ -114,6 +116,8 @@ export function buildProgram(): Command {
           versions: o.versions?.split(',').map((v) => v.trim()).filter(Boolean),
           jwtKeyFile: o.jwtKeyFile,
           tickMs: o.tick,
+          users: o.users,
+          accounts: o.accounts,
         },
         log,
       );

@@ -214,6 +214,8 @@ export interface SimulateCommandOptions {
   versions?: string[];
   jwtKeyFile?: string;
   tickMs?: number;
+  users?: number;
+  accounts?: number;
 }
 
 interface SimLogger {
@@ -242,7 +244,7 @@ export async function runSimulateCommand(opts: SimulateCommandOptions, log: SimL
     if (jwtKey.length === 0) throw new Error(`simulate: --jwt-key-file ${opts.jwtKeyFile} is empty`);
   }
   const t0 = Date.now();
-  const sim = new SlurmSimulator({ nodes: opts.nodes, jobs: opts.jobs, seed: opts.seed, versions: opts.versions, jwtKey, tickMs: opts.tickMs, host, port });
+  const sim = new SlurmSimulator({ nodes: opts.nodes, jobs: opts.jobs, seed: opts.seed, versions: opts.versions, jwtKey, tickMs: opts.tickMs, host, port, users: opts.users, accounts: opts.accounts });
   const { url } = await sim.start();
   const versions = opts.versions?.length ? opts.versions : [...ALL_VERSIONS];
   log.info({ url, nodes: opts.nodes, jobs: opts.jobs, versions: versions.join(','), auth: jwtKey ? 'jwt' : 'none', startup_ms: Date.now() - t0 }, 'simulated slurmrestd ready');

@@ -137,11 +137,12 @@ export function lab2Nodes(): SlurmNode[] {
   ];
 }
 
+/** As v0.0.44 gives them: no partition flags, so whether one is the default is unknown (fixture-collectors.test.ts). */
 export function lab2Partitions(): SlurmPartition[] {
   return [
-    partition('debug', ['n1', 'n2', 'n3', 'n4'], { isDefault: true, maxTimeSeconds: 3600, totalCpus: 16 }),
-    partition('gpu', ['n1', 'n2'], { totalCpus: 8 }),
-    partition('long', ['n3', 'n4', 'n5', 'n6', 'n7'], { totalCpus: 20 }),
+    partition('debug', ['n1', 'n2', 'n3', 'n4'], { isDefault: undefined, maxTimeSeconds: 3600, totalCpus: 16 }),
+    partition('gpu', ['n1', 'n2'], { isDefault: undefined, totalCpus: 8 }),
+    partition('long', ['n3', 'n4', 'n5', 'n6', 'n7'], { isDefault: undefined, totalCpus: 20 }),
   ];
 }
 

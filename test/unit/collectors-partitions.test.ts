@@ -54,7 +54,7 @@ describe('partitions collector, Slurm 25.11 lab scenario', () => {
   });
 
   it('describes partitions: state, default, limits, configured nodes', () => {
-    assert.deepEqual(byLabels(out, 'slurm_partition_state_info'), { 'debug,up,true': 1, 'gpu,up,false': 1, 'long,up,false': 1 });
+    assert.deepEqual(byLabels(out, 'slurm_partition_state_info'), { 'debug,up,unknown': 1, 'gpu,up,unknown': 1, 'long,up,unknown': 1 });
     assert.deepEqual(byLabels(out, 'slurm_partition_max_time_seconds'), { debug: 3600 });
     assert.deepEqual(byLabels(out, 'slurm_partition_configured_nodes'), { debug: 4, gpu: 2, long: 5 });
   });

@@ -116,4 +116,14 @@ describe('fixture → adapter → collectors → text, on every captured API ver
     const perPartition = sumBy(newest.text, 'slurm_partition_nodes', 'partition');
     assert.deepEqual(new Map([...perPartition].sort()), new Map([['debug', 4], ['gpu', 2], ['long', 5]]));
   });
+
+  it('the default partition: named on 22.05 (flags DEFAULT), "unknown" from v0.0.40, where slurmrestd reports no partition flags', async () => {
+    const old = sumBy((await page(v38)).text, 'slurm_partition_state_info', 'default');
+    // 22.05 lab: debug is Default=YES, batch, gpu and maint are not.
+    assert.deepEqual(new Map([...old].sort()), new Map([['false', 3], ['true', 1]]));
+    for (const c of CASES.filter((x) => x.version !== 'v0.0.38')) {
+      const d = sumBy((await page(c)).text, 'slurm_partition_state_info', 'default');
+      assert.deepEqual([...d.keys()], ['unknown'], `${c.version}: never a guessed "false"`);
+    }
+  });
 });
