@@ -49,7 +49,9 @@ const runner = new CollectorRunner(ALL_COLLECTORS.filter((c) => c.switch === und
   errors,
 });
 // Every kind the collectors read, /jobs and /nodes last (the order of the old baseline bench).
-const kinds: ResourceKind[] = [...RESOURCE_KINDS.filter((k) => k !== 'nodes' && k !== 'jobs'), 'nodes', 'jobs'];
+const kinds: ResourceKind[] = process.env.BENCH_KINDS
+  ? (process.env.BENCH_KINDS.split(',') as ResourceKind[])
+  : [...RESOURCE_KINDS.filter((k) => k !== 'nodes' && k !== 'jobs'), 'nodes', 'jobs'];
 const poller = new Poller(source, store, kinds, groups, quiet, anomalies);
 
 const out: Record<string, unknown> = {};

@@ -226,3 +226,32 @@ describe('the simulator serves what the descriptors say', () => {
     }
   });
 });
+
+describe('/shares is streamed', () => {
+  const versions = [['slurm-25.05.8', 'v0.0.40'], ['slurm-25.05.8', 'v0.0.41'], ['slurm-25.05.8', 'v0.0.42'], ['slurm-25.05.8', 'v0.0.43'], ['slurm-25.11.7', 'v0.0.41'], ['slurm-25.11.7', 'v0.0.42'], ['slurm-25.11.7', 'v0.0.43'], ['slurm-25.11.7', 'v0.0.44']] as const;
+
+  it('gives what the whole-document adapter gives, on every captured version, reading only the picked members', async () => {
+    const { buildShares, shareEntry, SHARE_FIELDS } = await import('../../src/slurm/rest/adapters/shares.ts');
+    for (const [dir, v] of versions) {
+      const body = readFileSync(new URL(`${dir}/rest_${v}_slurm_shares.json`, FIX));
+      const doc = JSON.parse(body.toString()) as { shares: { shares: Record<string, unknown>[] } };
+      const r = await readResource('shares', adapterFor(v)!, (async function* () { for (let o = 0; o < body.length; o += 4096) yield body.subarray(o, o + 4096); })(), { maxBytes: 1e7 });
+      const whole = buildShares(doc, { unknown: [] });
+      assert.ok(whole.length > 5, `${dir} ${v}: associations`);
+      assert.deepEqual(r.data, whole, `${dir} ${v}`);
+      for (const rec of doc.shares.shares) {
+        const picked = Object.fromEntries(Object.entries(rec).filter(([k]) => SHARE_FIELDS.has(k)));
+        assert.deepEqual(shareEntry(picked, { unknown: [] }), shareEntry(rec, { unknown: [] }), 'shareEntry reads nothing outside SHARE_FIELDS');
+      }
+    }
+  });
+
+  it('reads the flat {"shares": [...]} shape too, and an empty list with errors[] is Slurm\'s error', async () => {
+    const doc = JSON.parse(readFileSync(new URL('slurm-25.11.7/rest_v0.0.44_slurm_shares.json', FIX), 'utf8')) as { shares: { shares: unknown[] }; errors: unknown[] };
+    const flat = Buffer.from(JSON.stringify({ shares: doc.shares.shares, errors: [] }));
+    const r = await readResource('shares', adapterFor('v0.0.44')!, (async function* () { yield flat; })(), { maxBytes: 1e7 });
+    assert.equal(r.data.length, doc.shares.shares.length);
+    const refused = Buffer.from(JSON.stringify({ shares: { shares: [], total_shares: 0 }, errors: [{ error: 'Protocol authentication error', error_number: 1007 }] }));
+    await assert.rejects(readResource('shares', adapterFor('v0.0.44')!, (async function* () { yield refused; })(), { maxBytes: 1e7 }), (e: unknown) => e instanceof SlurmFetchError && e.kind === 'slurm' && /1007/.test(e.message));
+  });
+});

@@ -339,10 +339,16 @@ async function eachChunk(body: AsyncIterable<Uint8Array>, opts: StreamOptions, o
  */
 export async function streamTopLevelArray(
   body: AsyncIterable<Uint8Array>,
-  arrayKey: string,
+  arrayPath: string | readonly string[],
   onElement: (value: unknown, index: number) => void,
   opts: StreamOptions,
 ): Promise<StreamResult> {
+  // The array may sit in nested objects: ['shares', 'shares'] streams {"shares": {"shares": [...]}}. At each
+  // level the member named by the path is entered (an object) or streamed (an array, at any level, so the
+  // older flat {"shares": [...]} reads too); other nested members land in rest as "outer.inner".
+  const path = typeof arrayPath === 'string' ? [arrayPath] : arrayPath;
+  const arrayKey = path.join('.');
+  let level = 0;
   const rest: Record<string, unknown> = {};
   let count = 0;
   let found = false;
@@ -375,6 +381,13 @@ export async function streamTopLevelArray(
   let fastPicked = 0;
   let exactParsed = 0;
 
+  // A '}' ends a nested level (back to its parent's members) or the answer.
+  const closeLevel = (): number => {
+    if (level === 0) return S_DONE;
+    level--;
+    return S_AFTER_MEMBER;
+  };
+
   const parseError = (offset: number, what: string): SlurmFetchError =>
     new SlurmFetchError('parse', `malformed JSON answer at byte offset ${offset}: ${what}`);
 
@@ -406,7 +419,7 @@ export async function streamTopLevelArray(
       key = value as string;
       state = S_COLON;
     } else if (vTarget === T_MEMBER) {
-      rest[key] = value;
+      rest[level === 0 ? key : `${path.slice(0, level).join('.')}.${key}`] = value;
       state = S_AFTER_MEMBER;
     } else {
       exactParsed++;
@@ -596,7 +609,7 @@ export async function streamTopLevelArray(
         case S_KEY:
           if (c === CLOSE_BRACE && state === S_FIRST_KEY) {
             pos++;
-            state = S_DONE;
+            state = closeLevel();
           } else if (c === QUOTE) startValue(c, T_KEY);
           else throw parseError(base + pos, `unexpected ${describeByte(c)}, expected ${EXPECTED[state]}`);
           break;
@@ -606,15 +619,19 @@ export async function streamTopLevelArray(
           state = S_VALUE;
           break;
         case S_VALUE:
-          if (key === arrayKey && c === OPEN_BRACKET) {
+          if (key === path[level] && c === OPEN_BRACKET) {
             found = true;
             pos++;
             state = S_ARRAY_FIRST;
+          } else if (key === path[level] && level < path.length - 1 && c === OPEN_BRACE) {
+            level++;
+            pos++;
+            state = S_FIRST_KEY;
           } else startValue(c, T_MEMBER);
           break;
         case S_AFTER_MEMBER:
           if (c === COMMA) state = S_KEY;
-          else if (c === CLOSE_BRACE) state = S_DONE;
+          else if (c === CLOSE_BRACE) state = closeLevel();
           else throw parseError(base + pos, `unexpected ${describeByte(c)}, expected ${EXPECTED[state]}`);
           pos++;
           break;

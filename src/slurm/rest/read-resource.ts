@@ -6,7 +6,7 @@ import type { Anomalies, ResourceData, ResourceKind } from '../model.ts';
 import { type FetchResult, SlurmFetchError } from '../source.ts';
 import type { ApiAdapter } from './adapters/common.ts';
 import { isRecord, str } from './adapters/common.ts';
-import { buildShares } from './adapters/shares.ts';
+import { SHARE_FIELDS, shareEntry } from './adapters/shares.ts';
 import { buildReservations } from './adapters/reservations.ts';
 import { buildLicenses } from './adapters/licenses.ts';
 import { buildDbdPing, buildDbdStats } from './adapters/slurmdbd.ts';
@@ -39,9 +39,9 @@ function failIfSlurmError(kind: ResourceKind, rest: Rec, hasData: boolean): void
   throw new SlurmFetchError('slurm', `slurmrestd answered ${kind} with an error: ${text}`);
 }
 
-/** An answer streamed one element of a top-level array at a time. */
+/** An answer streamed one element of an array at a time; `key` is the array's member, or the path to it. */
 interface StreamReader<K extends ResourceKind> {
-  stream: { key: string; pick: ReadonlySet<string>; convert(adapter: ApiAdapter, raw: unknown, a: Anomalies): ResourceData[K] extends (infer E)[] ? E | undefined : never };
+  stream: { key: string | readonly string[]; pick: ReadonlySet<string>; convert(adapter: ApiAdapter, raw: unknown, a: Anomalies): ResourceData[K] extends (infer E)[] ? E | undefined : never };
 }
 
 /** An answer read whole: `shape` names the member that must be there, `has` says whether it holds data. */
@@ -56,8 +56,6 @@ type Reader<K extends ResourceKind> = StreamReader<K> | WholeReader<K>;
 const nonEmptyList = (key: string) => (doc: Rec) => Array.isArray(doc[key]) && doc[key].length > 0;
 const isList = (key: string) => (doc: Rec) => Array.isArray(doc[key]);
 
-// v0.0.39+ nests the list: {"shares": {"shares": [...], "total_shares": n}}.
-const sharesList = (doc: Rec): unknown => (isRecord(doc.shares) ? doc.shares.shares : doc.shares);
 
 const READERS: { [K in ResourceKind]: Reader<K> } = {
   nodes: { stream: { key: 'nodes', pick: NODE_FIELDS, convert: (ad, raw, a) => ad.node(raw, a) } },
@@ -66,7 +64,8 @@ const READERS: { [K in ResourceKind]: Reader<K> } = {
   diag: { shape: '"statistics" object', has: (doc) => isRecord(doc.statistics), build: (ad, doc, a) => ad.diag(doc, a) },
   // A ping whose controllers are DOWN / not responding is data (the cluster collector reports it), not an error.
   cluster: { shape: '"pings" array', has: isList('pings'), build: (ad, doc, a) => ad.cluster(doc, a) },
-  shares: { shape: '"shares" list', has: (doc) => Array.isArray(sharesList(doc)), build: (_ad, doc, a) => buildShares(doc, a) },
+  // {"shares": {"shares": [...], "total_shares": n}}: 5,000 users make a 40 MB answer, so it is streamed too.
+  shares: { stream: { key: ['shares', 'shares'], pick: SHARE_FIELDS, convert: (_ad, raw, a) => shareEntry(raw, a) } },
   reservations: { shape: '"reservations" array', has: isList('reservations'), build: (_ad, doc, a) => buildReservations(doc, a) },
   licenses: { shape: '"licenses" array', has: isList('licenses'), build: (_ad, doc, a) => buildLicenses(doc, a) },
   dbdiag: { shape: '"statistics" object', has: (doc) => isRecord(doc.statistics), build: (_ad, doc, a) => buildDbdStats(doc, a) },
@@ -76,10 +75,6 @@ const READERS: { [K in ResourceKind]: Reader<K> } = {
 /** Whether an answer carries data, for Slurm errors[] that come with an empty list (nothing to report is fine). */
 const HAS_DATA: { [K in ResourceKind]?: (doc: Rec) => boolean } = {
   partitions: nonEmptyList('partitions'),
-  shares: (doc) => {
-    const list = sharesList(doc);
-    return Array.isArray(list) && list.length > 0;
-  },
   cluster: nonEmptyList('pings'),
   dbping: nonEmptyList('pings'),
   reservations: nonEmptyList('reservations'),
@@ -100,7 +95,7 @@ async function readStream<K extends ResourceKind>(kind: K, r: StreamReader<K>, a
   );
   // An empty array with errors[] is how slurmrestd reports failure (e.g. 25.x's 511 for a bad token).
   failIfSlurmError(kind, res.rest, res.count > 0);
-  if (!res.found) throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} has no top-level "${key}" array`);
+  if (!res.found) throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} has no "${typeof key === 'string' ? key : key.join('.')}" array`);
   return { data: out as ResourceData[K], anomalies, bytes: res.bytes, requests: 1 };
 }
 

@@ -5,6 +5,11 @@
 import type { Anomalies, ShareEntry } from '../../model.ts';
 import { type Rec, isRecord, note, num, str } from './common.ts';
 
+/** The members shareEntry reads: the stream reader parses only these (the per-TRES lists are most of the bytes). */
+export const SHARE_FIELDS: ReadonlySet<string> = new Set([
+  'name', 'type', 'parent', 'partition', 'shares', 'shares_normalized', 'usage', 'usage_normalized', 'effective_usage', 'fairshare',
+]);
+
 // SLURMDB_FS_USE_PARENT: `Fairshare=parent`, which sshare prints as "parent" and gives no LevelFS.
 const USE_PARENT = 0x7fffffff;
 
@@ -31,7 +36,8 @@ function kindOf(type: unknown, a: Anomalies): ShareEntry['kind'] | undefined {
   return undefined;
 }
 
-function shareEntry(r: unknown, a: Anomalies): ShareEntry | undefined {
+/** One element of the shares list; undefined (and an anomaly) when it cannot be read. */
+export function shareEntry(r: unknown, a: Anomalies): ShareEntry | undefined {
   if (!isRecord(r) || str(r.name) === '') {
     note(a, 'share record without a name (skipped)');
     return undefined;
