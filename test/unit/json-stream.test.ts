@@ -310,7 +310,8 @@ const LAYOUTS: [string, (doc: unknown) => string, 'fast' | 'exact'][] = [
   ['4-space indentation', (d) => JSON.stringify(d, null, 4), 'fast'],
   ['tab indentation', (d) => JSON.stringify(d, null, '\t'), 'fast'],
   ['CRLF line ends', (d) => JSON.stringify(d, null, 2).replace(/\n/g, '\r\n'), 'fast'],
-  ['single line', (d) => JSON.stringify(d), 'exact'],
+  // The member walk needs no line structure: one line is read on the fast path too.
+  ['single line', (d) => JSON.stringify(d), 'fast'],
 ];
 
 for (const [name, print, path] of LAYOUTS) {

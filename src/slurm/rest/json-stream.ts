@@ -371,6 +371,8 @@ export async function streamTopLevelArray(
   // Fast path for pretty-printed answers (see fastElement): the element's closing line and where to search for it.
   let fastEnabled = true;
   let vNeedle: Buffer | undefined;
+  // With opts.pick, an object element is read by pickMembers whatever its layout (see pickElement).
+  let vPick = false;
   let vSearch = 0;
   // Whitespace seen since the last token: did it contain a newline, and how many spaces (or tabs: `pad`) follow
   // the last one. Mixed indentation is not a line start.
@@ -434,10 +436,13 @@ export async function streamTopLevelArray(
     vDepth = 0;
     vInString = false;
     vNeedle = undefined;
+    vPick = false;
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       vKind = 0;
       vDepth = 1;
-      if (target === T_ELEMENT && fastEnabled && lineStart) {
+      if (target === T_ELEMENT && fastEnabled && opts.pick && c === OPEN_BRACE) {
+        vPick = true;
+      } else if (target === T_ELEMENT && fastEnabled && lineStart) {
         vNeedle = closingLine(indent, pad, c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
         vSearch = pos + 1;
       }
@@ -500,9 +505,32 @@ export async function streamTopLevelArray(
     return true;
   };
 
+  // An object element with opts.pick: pickMembers walks it exactly over the bytes at hand, so no layout (any
+  // indentation, one line, reordered members) can mislead it and no indentation needs to be guessed first.
+  // True when delivered, false when more bytes are needed, undefined when the exact scanner must take over.
+  const pickElement = (): boolean | undefined => {
+    const n = buf.length;
+    const r = pickMembers(buf, vStart, n, opts.pick!);
+    if (typeof r === 'object') {
+      fastPicked++;
+      deliver(r.value, r.end);
+      return true;
+    }
+    if (r === DOUBT || n - vStart > FAST_WINDOW) return undefined;
+    pos = n;
+    return false;
+  };
+
   // Advances the current value; returns true when it completed within buf.
   const scanValue = (): boolean => {
     const n = buf.length;
+    if (vPick) {
+      const done = pickElement();
+      if (done !== undefined) return done;
+      fastEnabled = false;
+      vPick = false;
+      pos = vStart + 1;
+    }
     if (vNeedle !== undefined) {
       const done = fastElement(vNeedle);
       if (done !== undefined) return done;
