@@ -63,7 +63,7 @@ export function enabledCollectors(cfg: ExporterConfig): Collector[] {
   return ALL_COLLECTORS.filter((c) => (cfg.collectors[c.group]?.enabled ?? true) && (c.switch === undefined || cfg.limits[c.switch]));
 }
 
-/** Step 5: leadership decides what this replica polls; sharded mode polls what its groups' collectors need. */
+/** Step 4, within the pipeline: leadership decides what this replica polls; sharded mode polls what its groups' collectors need. */
 function coordinate(cfg: ExporterConfig, log: Log, poller: Poller, enabled: readonly Collector[]): HaCoordinator {
   const kindsFor = (groups: readonly string[]) => [...new Set(enabled.filter((c) => groups.includes(c.group)).flatMap((c) => c.needs))];
   const all = kindsFor(COLLECTOR_GROUPS);
@@ -109,43 +109,67 @@ function restartOnlyChanges(next: ExporterConfig, current: ExporterConfig): stri
   return out;
 }
 
-export async function startExporter(cfg: ExporterConfig, log: Log): Promise<RunningExporter> {
-  const { slurm, simulator } = await slurmSettings(cfg, log);
-  let source = makeSource(cfg, slurm, log);
-  let current = cfg;
+/** What the wiring steps share: the pipeline from Slurm to the cached page, and leadership over it. */
+interface Pipeline {
+  source(): GuardedSource;
+  store: SnapshotStore;
+  enabled: Collector[];
+  runner: CollectorRunner;
+  poller: Poller;
+  anomalies: AnomalyLog;
+  errors: LabelledCounter;
+  ha: HaCoordinator;
+}
+
+/** Step 4: Slurm answer → snapshots → collectors → cached bytes; leadership decides what is polled. */
+function pipeline(cfg: ExporterConfig, slurm: ExporterConfig['slurm'], log: Log, source: () => GuardedSource): Pipeline {
   const store = new SnapshotStore();
   const enabled = enabledCollectors(cfg);
   const anomalies = new AnomalyLog(log);
   anomalies.seed(COLLECTOR_GROUPS.filter((g) => cfg.collectors[g]?.enabled ?? true));
   const errors = new LabelledCounter();
   const runner = new CollectorRunner(enabled, store, renderFamilies, { cluster: slurm.cluster, limits: cfg.limits, log, anomalies, errors });
-  const poller = new Poller(source, store, runner.neededKinds(), cfg.collectors, log, anomalies);
+  const poller = new Poller(source(), store, runner.neededKinds(), cfg.collectors, log, anomalies);
   const ha = coordinate(cfg, log, poller, enabled);
+  return { source, store, enabled, runner, poller, anomalies, errors, ha };
+}
 
+/** Step 5: the HTTP endpoints; /metrics joins the cached pieces and the exporter's own metrics. */
+function serve(cfg: ExporterConfig, log: Log, p: Pipeline): ReturnType<typeof createHttpServer> {
   const scrapes = new LabelledCounter();
   let lastScrapeSeconds = 0;
   const startedAt = Date.now();
   const page = (format: Format): (string | PreparedPiece)[] => {
     // A standby serves only the exporter's own metrics: its Slurm data would be stale or absent.
-    const pieces: (string | PreparedPiece)[] = ha.servesSlurm() ? runner.pieces(format, ha.servedGroups()) : [];
+    const pieces: (string | PreparedPiece)[] = p.ha.servesSlurm() ? p.runner.pieces(format, p.ha.servedGroups()) : [];
     const self = selfMetricFamilies({
-      cluster: runner.clusterLabel(),
-      poller,
-      runner,
-      collectorErrors: errors,
-      anomalies: anomalies.counter,
-      guard: source,
+      cluster: p.runner.clusterLabel(),
+      poller: p.poller,
+      runner: p.runner,
+      collectorErrors: p.errors,
+      anomalies: p.anomalies.counter,
+      guard: p.source(),
       scrapes,
       lastScrapeSeconds,
-      isLeader: ha.servesSlurm(),
-      leaderChanges: ha.leaderChanges(),
-      extra: ha.families(),
+      isLeader: p.ha.servesSlurm(),
+      leaderChanges: p.ha.leaderChanges(),
+      extra: p.ha.families(),
     });
     pieces.push(renderFamilies(self, format));
     return pieces;
   };
-
-  const http = await createHttpServer({
+  const landing = () => ({
+    title: 'Slurm Exporter',
+    version: VERSION,
+    links: [
+      { href: cfg.server.telemetryPath, text: 'Metrics' },
+      { href: '/health', text: 'Health' },
+      { href: '/ready', text: 'Readiness' },
+      { href: '/leader', text: 'Leader' },
+    ],
+    info: { source: p.source().describe(), cluster: p.runner.clusterLabel(), collectors: p.enabled.map((c) => c.name).join(', ') },
+  });
+  return createHttpServer({
     listenAddress: cfg.server.listenAddress,
     telemetryPath: cfg.server.telemetryPath,
     maxConcurrentScrapes: cfg.server.maxConcurrentScrapes,
@@ -158,22 +182,21 @@ export async function startExporter(cfg: ExporterConfig, log: Log): Promise<Runn
     },
     provider: {
       metrics: (format: Format) => page(format),
-      health: () => ({ ok: true, detail: { status: 'ok', uptime_seconds: Math.round((Date.now() - startedAt) / 1000), source: source.describe() } }),
-      ready: () => readiness(cfg, poller, ha),
-      leader: () => ha.leaderJson(),
-      landing: () => ({
-        title: 'Slurm Exporter',
-        version: VERSION,
-        links: [
-          { href: cfg.server.telemetryPath, text: 'Metrics' },
-          { href: '/health', text: 'Health' },
-          { href: '/ready', text: 'Readiness' },
-          { href: '/leader', text: 'Leader' },
-        ],
-        info: { source: source.describe(), cluster: runner.clusterLabel(), collectors: enabled.map((c) => c.name).join(', ') },
-      }),
+      health: () => ({ ok: true, detail: { status: 'ok', uptime_seconds: Math.round((Date.now() - startedAt) / 1000), source: p.source().describe() } }),
+      ready: () => readiness(cfg, p.poller, p.ha),
+      leader: () => p.ha.leaderJson(),
+      landing,
     },
   });
+}
+
+export async function startExporter(cfg: ExporterConfig, log: Log): Promise<RunningExporter> {
+  const { slurm, simulator } = await slurmSettings(cfg, log);
+  let source = makeSource(cfg, slurm, log);
+  let current = cfg;
+  const p = pipeline(cfg, slurm, log, () => source);
+  const { store, runner, poller, ha, enabled } = p;
+  const http = await serve(cfg, log, p);
 
   ha.start();
   const addr = http.address();

@@ -20,7 +20,8 @@ const QUEUE_WAIT: MetricDesc = {
     'observed, so a restart counts none twice. A job cancelled before it started is not observed; a job that starts and ' +
     'is purged (MinJobAge after its end) between two polls is missed. partition is the one the job runs in. At most ' +
     'limits.maxAccounts accounts keep their name, the first ones seen, for the exporter\'s lifetime; later ones count ' +
-    'under account="other".',
+    'under account="other", as every account does with limits.perAccount off. Each partition and account pair is 16 ' +
+    'series (14 buckets, sum, count): on a cluster with many accounts, lower limits.maxAccounts.',
   labels: ['cluster', 'partition', 'account'],
   source: 'jobs: jobs[].start_time - (jobs[].eligible_time or jobs[].submit_time) of started jobs',
   buckets: QUEUE_WAIT_BUCKETS,
@@ -84,7 +85,7 @@ export function createQueueWaitCollector(): StatefulCollector {
     collect(ctx: CollectContext): MetricFamily[] {
       const jobs = ctx.data.jobs;
       if (!jobs) return [];
-      state.update(jobs, ctx.limits.maxAccounts);
+      state.update(jobs, ctx.limits.perAccount ? ctx.limits.maxAccounts : 0);
       return [state.family(ctx.cluster)];
     },
     remembered: () => state.marks.size,

@@ -141,6 +141,19 @@ describe('queue wait: one observation per job start', () => {
   });
 });
 
+describe('queue wait: limits.perAccount off', () => {
+  it('counts every account under account="other": one series set per partition', () => {
+    const c = createQueueWaitCollector();
+    const off = { limits: { perAccount: false } };
+    step(c, [], off);
+    const out = step(c, [running(1, T + 30, { account: 'physics' }), running(2, T + 90, { account: 'chemistry' })], off);
+    const accounts = new Set(out[0]!.samples.map((x) => x.values[2]));
+    assert.deepEqual([...accounts], ['other']);
+    assert.equal(out[0]!.samples.length, 1);
+    assert.equal(out[0]!.samples[0]!.value, 2, 'both starts observed');
+  });
+});
+
 describe('queue wait through the writer', () => {
   function page(): string {
     const c = createQueueWaitCollector();
