@@ -222,3 +222,20 @@ export function lab2Diag(): SchedulerStats {
     rpcByUser: [{ user: 'root', count: 75, totalTimeSeconds: 0.025187 }],
   };
 }
+
+/**
+ * A family's samples as { 'v1/v2/...' (values after `cluster`) → value }; every sample must carry `cluster`
+ * first and no label set may appear twice.
+ */
+export function seriesOf(out: MetricFamily[], name: string, cluster = 'lab'): Record<string, number> {
+  const f = out.find((x) => x.desc.name === name);
+  if (!f) throw new Error(`no family ${name}`);
+  const r: Record<string, number> = {};
+  for (const s of f.samples) {
+    if (s.values[0] !== cluster) throw new Error(`${name}: cluster label ${s.values[0]}, expected ${cluster}`);
+    const k = s.values.slice(1).join('/');
+    if (k in r) throw new Error(`${name}: duplicate ${k}`);
+    r[k] = s.value;
+  }
+  return r;
+}

@@ -4,37 +4,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { licensesCollector } from '../../src/collectors/licenses.ts';
-import type { CollectContext } from '../../src/collectors/collector.ts';
-import type { MetricFamily } from '../../src/exposition/types.ts';
 import type { Anomalies, SlurmLicense } from '../../src/slurm/model.ts';
 import { buildLicenses } from '../../src/slurm/rest/adapters/licenses.ts';
+import { type TestCtx, ctx as baseCtx, seriesOf } from './collectors-helpers.ts';
 
 const FIX = new URL('../fixtures/', import.meta.url);
 const read = (rel: string): string => readFileSync(new URL(rel, FIX), 'utf8');
 type Rec = Record<string, unknown>;
 
-function ctx(licenses: SlurmLicense[]): CollectContext & { anomalies: string[] } {
-  const anomalies: string[] = [];
-  return {
-    cluster: 'lab',
-    data: { licenses },
-    now: 1795504216,
-    limits: { perNode: true, maxReasonLength: 100, perUser: true, perAccount: true, perQos: true, maxUsers: 200, maxAccounts: 200, jobs: false, maxJobs: 1000 },
-    anomaly: (w) => anomalies.push(w),
-    anomalies,
-  };
+function ctx(licenses: SlurmLicense[]): TestCtx {
+  return baseCtx({ licenses }, { cluster: 'lab', now: 1795504216 });
 }
 
-function series(out: MetricFamily[], name: string): Record<string, number> {
-  const f = out.find((x) => x.desc.name === name);
-  if (!f) throw new Error(`no family ${name}`);
-  const r: Record<string, number> = {};
-  for (const s of f.samples) {
-    assert.equal(s.values[0], 'lab');
-    r[s.values.slice(1).join('/')] = s.value;
-  }
-  return r;
-}
 
 interface Capture {
   file: string;
@@ -78,15 +59,15 @@ describe('licenses collector on every captured answer, against scontrol show lic
       assert.deepEqual(c.anomalies, []);
       const want = scontrol(cap);
       const got: Record<string, [number, number, number, number, boolean]> = {};
-      const info = series(out, 'slurm_license_info');
-      for (const name of Object.keys(series(out, 'slurm_license_configured'))) {
+      const info = seriesOf(out, 'slurm_license_info');
+      for (const name of Object.keys(seriesOf(out, 'slurm_license_configured'))) {
         const remote = info[`${name}/true`] === 1;
         assert.equal(info[`${name}/${String(!remote)}`], undefined, `${name}: one info series`);
         got[name] = [
-          series(out, 'slurm_license_configured')[name]!,
-          series(out, 'slurm_license_used')[name]!,
-          series(out, 'slurm_license_free')[name]!,
-          series(out, 'slurm_license_reserved')[name]!,
+          seriesOf(out, 'slurm_license_configured')[name]!,
+          seriesOf(out, 'slurm_license_used')[name]!,
+          seriesOf(out, 'slurm_license_free')[name]!,
+          seriesOf(out, 'slurm_license_reserved')[name]!,
           remote,
         ];
       }
@@ -96,11 +77,11 @@ describe('licenses collector on every captured answer, against scontrol show lic
 
   it('22.05 lab: fluent all in use, matlab one of four; 25.x lab2: matlab 2 of 5 in use, comsol free', () => {
     const v38 = licensesCollector.collect(ctx(buildLicenses(JSON.parse(read(CAPTURES[0]!.file)) as Rec, { unknown: [] })));
-    assert.deepEqual(series(v38, 'slurm_license_free'), { fluent: 0, matlab: 3 });
-    assert.deepEqual(series(v38, 'slurm_license_info'), { 'fluent/false': 1, 'matlab/false': 1 });
+    assert.deepEqual(seriesOf(v38, 'slurm_license_free'), { fluent: 0, matlab: 3 });
+    assert.deepEqual(seriesOf(v38, 'slurm_license_info'), { 'fluent/false': 1, 'matlab/false': 1 });
     const v44 = licensesCollector.collect(ctx(buildLicenses(JSON.parse(read('slurm-25.11.7/rest_v0.0.44_slurm_licenses.json')) as Rec, { unknown: [] })));
-    assert.deepEqual(series(v44, 'slurm_license_used'), { matlab: 2, comsol: 0 });
-    assert.deepEqual(series(v44, 'slurm_license_configured'), { matlab: 5, comsol: 2 });
+    assert.deepEqual(seriesOf(v44, 'slurm_license_used'), { matlab: 2, comsol: 0 });
+    assert.deepEqual(seriesOf(v44, 'slurm_license_configured'), { matlab: 5, comsol: 2 });
   });
 });
 
@@ -133,9 +114,9 @@ describe('licenses on unusual answers', () => {
     assert.deepEqual(a.unknown, ['license record without a name (skipped)', 'license nototal without a total']);
     const c = ctx([...l, l[1]!]);
     const out = licensesCollector.collect(c);
-    assert.deepEqual(series(out, 'slurm_license_info'), { 'ansys@flex/true': 1, 'fluent/false': 1, 'nototal/false': 1 });
+    assert.deepEqual(seriesOf(out, 'slurm_license_info'), { 'ansys@flex/true': 1, 'fluent/false': 1, 'nototal/false': 1 });
     assert.deepEqual(c.anomalies, ['license "fluent" listed twice']);
     assert.deepEqual(buildLicenses({ errors: [] }, a), []);
-    assert.ok(a.unknown.includes('licenses answer without a licenses array'));
+    assert.ok(a.unknown.includes('licenses answer without a licenses list'));
   });
 });

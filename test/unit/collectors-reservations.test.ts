@@ -4,40 +4,19 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { reservationsCollector } from '../../src/collectors/reservations.ts';
-import type { CollectContext } from '../../src/collectors/collector.ts';
-import type { MetricFamily } from '../../src/exposition/types.ts';
 import type { Anomalies, SlurmNode, SlurmReservation } from '../../src/slurm/model.ts';
 import { adapterFor } from '../../src/slurm/rest/adapters/index.ts';
 import { buildReservations } from '../../src/slurm/rest/adapters/reservations.ts';
+import { type TestCtx, ctx as baseCtx, seriesOf } from './collectors-helpers.ts';
 
 const FIX = new URL('../fixtures/', import.meta.url);
 const read = (rel: string): string => readFileSync(new URL(rel, FIX), 'utf8');
 type Rec = Record<string, unknown>;
 
-function ctx(reservations: SlurmReservation[], nodes: SlurmNode[], now: number): CollectContext & { anomalies: string[] } {
-  const anomalies: string[] = [];
-  return {
-    cluster: 'lab',
-    data: { reservations, nodes },
-    now,
-    limits: { perNode: true, maxReasonLength: 100, perUser: true, perAccount: true, perQos: true, maxUsers: 200, maxAccounts: 200, jobs: false, maxJobs: 1000 },
-    anomaly: (w) => anomalies.push(w),
-    anomalies,
-  };
+function ctx(reservations: SlurmReservation[], nodes: SlurmNode[], now: number): TestCtx {
+  return baseCtx({ reservations, nodes }, { cluster: 'lab', now });
 }
 
-function series(out: MetricFamily[], name: string): Record<string, number> {
-  const f = out.find((x) => x.desc.name === name);
-  if (!f) throw new Error(`no family ${name}`);
-  const r: Record<string, number> = {};
-  for (const s of f.samples) {
-    assert.equal(s.values[0], 'lab');
-    const k = s.values.slice(1).join('/');
-    assert.ok(!(k in r), `${name}: duplicate ${k}`);
-    r[k] = s.value;
-  }
-  return r;
-}
 
 const nonZero = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== 0));
 
@@ -141,14 +120,14 @@ describe('reservations collector on every captured answer, against scontrol show
       const out = reservationsCollector.collect(c);
       assert.deepEqual(c.anomalies, []);
       const want = expected(cap);
-      assert.deepEqual(Object.keys(series(out, 'slurm_reservation_nodes')).sort(), [...want.keys()].sort());
-      const start = series(out, 'slurm_reservation_start_timestamp_seconds');
-      const end = series(out, 'slurm_reservation_end_timestamp_seconds');
-      const active = series(out, 'slurm_reservation_active');
-      const info = series(out, 'slurm_reservation_info');
+      assert.deepEqual(Object.keys(seriesOf(out, 'slurm_reservation_nodes')).sort(), [...want.keys()].sort());
+      const start = seriesOf(out, 'slurm_reservation_start_timestamp_seconds');
+      const end = seriesOf(out, 'slurm_reservation_end_timestamp_seconds');
+      const active = seriesOf(out, 'slurm_reservation_active');
+      const info = seriesOf(out, 'slurm_reservation_info');
       for (const [name, w] of want) {
-        assert.equal(series(out, 'slurm_reservation_nodes')[name], w.nodeCount, `${name} NodeCnt`);
-        assert.equal(series(out, 'slurm_reservation_cores')[name], w.cores, `${name} CoreCnt`);
+        assert.equal(seriesOf(out, 'slurm_reservation_nodes')[name], w.nodeCount, `${name} NodeCnt`);
+        assert.equal(seriesOf(out, 'slurm_reservation_cores')[name], w.cores, `${name} CoreCnt`);
         assert.equal(end[name]! - start[name]!, w.durationSeconds, `${name} Duration`);
         assert.equal(info[`${name}/${w.flags}/${w.partition}`], 1, `${name} flags and partition`);
         if (w.active !== undefined) assert.equal(active[name], w.active ? 1 : 0, `${name} State`);
@@ -161,27 +140,27 @@ describe('reservations collector on every captured answer, against scontrol show
     const cap = CAPTURES[0]!;
     const { reservations, nodes } = load(cap);
     const out = reservationsCollector.collect(ctx(reservations, nodes, captureTime(cap)));
-    assert.deepEqual(series(out, 'slurm_reservation_active'), { 'lab-active': 1, 'lab-maint': 0 });
-    assert.deepEqual(series(out, 'slurm_reservation_start_timestamp_seconds'), { 'lab-active': 1795504201, 'lab-maint': 1795590601 });
-    assert.deepEqual(nonZero(series(out, 'slurm_reservation_nodes_by_state')), { 'lab-active/idle': 1, 'lab-maint/allocated': 1, 'lab-maint/mixed': 1 });
-    assert.equal(series(out, 'slurm_reservation_nodes_by_state')['lab-maint/down'], 0, 'every base state is there');
-    assert.deepEqual(series(out, 'slurm_reservation_nodes_in_use'), { 'lab-active': 0, 'lab-maint': 2 });
-    assert.deepEqual(series(out, 'slurm_reservation_info'), { 'lab-active/ignore_jobs,spec_nodes/': 1, 'lab-maint/ignore_jobs,maint,spec_nodes/': 1 });
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_active'), { 'lab-active': 1, 'lab-maint': 0 });
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_start_timestamp_seconds'), { 'lab-active': 1795504201, 'lab-maint': 1795590601 });
+    assert.deepEqual(nonZero(seriesOf(out, 'slurm_reservation_nodes_by_state')), { 'lab-active/idle': 1, 'lab-maint/allocated': 1, 'lab-maint/mixed': 1 });
+    assert.equal(seriesOf(out, 'slurm_reservation_nodes_by_state')['lab-maint/down'], 0, 'every base state is there');
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_nodes_in_use'), { 'lab-active': 0, 'lab-maint': 2 });
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_info'), { 'lab-active/ignore_jobs,spec_nodes/': 1, 'lab-maint/ignore_jobs,maint,spec_nodes/': 1 });
   });
 
   it('25.11: maint_window (future) covers the two allocated nodes n3, n4; physics_workshop the mixed n1 in gpu', () => {
     const cap = CAPTURES.find((x) => x.file === 'slurm-25.11.7/rest_v0.0.44_slurm_reservations.json')!;
     const { reservations, nodes } = load(cap);
     const out = reservationsCollector.collect(ctx(reservations, nodes, captureTime(cap)));
-    assert.deepEqual(series(out, 'slurm_reservation_active'), { maint_window: 0, physics_workshop: 0 });
-    assert.deepEqual(series(out, 'slurm_reservation_start_timestamp_seconds'), { maint_window: 1795676628, physics_workshop: 1795590228 });
-    assert.deepEqual(nonZero(series(out, 'slurm_reservation_nodes_by_state')), { 'maint_window/allocated': 2, 'physics_workshop/mixed': 1 });
-    assert.deepEqual(series(out, 'slurm_reservation_nodes_in_use'), { maint_window: 2, physics_workshop: 1 });
-    assert.deepEqual(series(out, 'slurm_reservation_info'), { 'maint_window/ignore_jobs,maint,spec_nodes/': 1, 'physics_workshop//gpu': 1 });
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_active'), { maint_window: 0, physics_workshop: 0 });
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_start_timestamp_seconds'), { maint_window: 1795676628, physics_workshop: 1795590228 });
+    assert.deepEqual(nonZero(seriesOf(out, 'slurm_reservation_nodes_by_state')), { 'maint_window/allocated': 2, 'physics_workshop/mixed': 1 });
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_nodes_in_use'), { maint_window: 2, physics_workshop: 1 });
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_info'), { 'maint_window/ignore_jobs,maint,spec_nodes/': 1, 'physics_workshop//gpu': 1 });
     // Once the window opens it is active, until its end.
     const during = reservationsCollector.collect(ctx(reservations, nodes, 1795676628));
-    assert.equal(series(during, 'slurm_reservation_active').maint_window, 1);
-    assert.equal(series(reservationsCollector.collect(ctx(reservations, nodes, 1795691028)), 'slurm_reservation_active').maint_window, 0);
+    assert.equal(seriesOf(during, 'slurm_reservation_active').maint_window, 1);
+    assert.equal(seriesOf(reservationsCollector.collect(ctx(reservations, nodes, 1795691028)), 'slurm_reservation_active').maint_window, 0);
   });
 });
 
@@ -200,7 +179,7 @@ describe('reservations on unusual answers', () => {
     const r = buildReservations({ reservations: [{ name: 'r1', flags: ['MAINT', 'SHINY_NEW', 'SHINY_NEW'] }, { name: 'r2', flags: 'SHINY_NEW,DAILY' }] }, a);
     assert.deepEqual(r.map((x) => x.flags), [['maint', 'shiny_new'], ['shiny_new', 'daily']]);
     assert.deepEqual(a.unknown, ['reservation flag "shiny_new"']);
-    assert.deepEqual(series(reservationsCollector.collect(ctx(r, [], now)), 'slurm_reservation_info'), { 'r1/maint,shiny_new/': 1, 'r2/daily,shiny_new/': 1 });
+    assert.deepEqual(seriesOf(reservationsCollector.collect(ctx(r, [], now)), 'slurm_reservation_info'), { 'r1/maint,shiny_new/': 1, 'r2/daily,shiny_new/': 1 });
   });
 
   it('a record with missing fields: no node list, no times; bad records are skipped and reported', () => {
@@ -210,10 +189,10 @@ describe('reservations on unusual answers', () => {
     assert.deepEqual(r[1]!.nodes, []);
     assert.deepEqual(a.unknown, ['reservation record without a name (skipped)', 'reservation broken node list: hostlist "n[1-": \'[\' is not closed']);
     const out = reservationsCollector.collect(ctx(r, [], now));
-    assert.deepEqual(series(out, 'slurm_reservation_start_timestamp_seconds'), {});
-    assert.deepEqual(series(out, 'slurm_reservation_active'), { bare: 1, broken: 1 }, 'no start and no end: in effect');
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_start_timestamp_seconds'), {});
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_active'), { bare: 1, broken: 1 }, 'no start and no end: in effect');
     assert.deepEqual(buildReservations({}, a), []);
-    assert.ok(a.unknown.includes('reservations answer without a reservations array'));
+    assert.ok(a.unknown.includes('reservations answer without a reservations list'));
   });
 
   it('counts only nodes the nodes answer lists, and a repeated reservation once', () => {
@@ -224,9 +203,9 @@ describe('reservations on unusual answers', () => {
     const r = buildReservations({ reservations: [{ name: 'm', node_list: 'n[1-3],gone', node_count: 4, flags: ['MAINT'] }, { name: 'm' }] }, { unknown: [] });
     const c = ctx(r, [node('n1', 'mixed', 2), node('n2', 'idle', 0), node('n3', 'down', 0)], now);
     const out = reservationsCollector.collect(c);
-    assert.deepEqual(nonZero(series(out, 'slurm_reservation_nodes_by_state')), { 'm/mixed': 1, 'm/idle': 1, 'm/down': 1 });
-    assert.deepEqual(series(out, 'slurm_reservation_nodes_in_use'), { m: 1 });
-    assert.deepEqual(series(out, 'slurm_reservation_nodes'), { m: 4 });
+    assert.deepEqual(nonZero(seriesOf(out, 'slurm_reservation_nodes_by_state')), { 'm/mixed': 1, 'm/idle': 1, 'm/down': 1 });
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_nodes_in_use'), { m: 1 });
+    assert.deepEqual(seriesOf(out, 'slurm_reservation_nodes'), { m: 4 });
     assert.deepEqual(c.anomalies, ['reservation "m" listed twice']);
   });
 });

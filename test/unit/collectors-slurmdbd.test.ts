@@ -5,39 +5,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { slurmdbdCollector } from '../../src/collectors/slurmdbd.ts';
-import type { CollectContext } from '../../src/collectors/collector.ts';
-import type { MetricFamily } from '../../src/exposition/types.ts';
 import type { Anomalies, SlurmdbdStats } from '../../src/slurm/model.ts';
 import { buildDbdStats } from '../../src/slurm/rest/adapters/slurmdbd.ts';
+import { type TestCtx, ctx as baseCtx, seriesOf } from './collectors-helpers.ts';
 
 const FIX = new URL('../fixtures/', import.meta.url);
 const read = (rel: string): string => readFileSync(new URL(rel, FIX), 'utf8');
 type Rec = Record<string, unknown>;
 
-function ctx(dbdiag: SlurmdbdStats, maxUsers = 200): CollectContext & { anomalies: string[] } {
-  const anomalies: string[] = [];
-  return {
-    cluster: 'lab',
-    data: { dbdiag },
-    now: 1795504216,
-    limits: { perNode: true, maxReasonLength: 100, perUser: true, perAccount: true, perQos: true, maxUsers, maxAccounts: 200, jobs: false, maxJobs: 1000 },
-    anomaly: (w) => anomalies.push(w),
-    anomalies,
-  };
+function ctx(dbdiag: SlurmdbdStats, maxUsers = 200): TestCtx {
+  return baseCtx({ dbdiag }, { cluster: 'lab', now: 1795504216, maxUsers });
 }
 
-function series(out: MetricFamily[], name: string): Record<string, number> {
-  const f = out.find((x) => x.desc.name === name);
-  if (!f) throw new Error(`no family ${name}`);
-  const r: Record<string, number> = {};
-  for (const s of f.samples) {
-    assert.equal(s.values[0], 'lab');
-    const k = s.values.slice(1).join('/');
-    assert.ok(!(k in r), `${name}: duplicate ${k}`);
-    r[k] = s.value;
-  }
-  return r;
-}
 
 // A function, so TypeScript does not narrow a.unknown after an assert.deepEqual(a.unknown, []).
 const seen = (a: Anomalies, what: string): boolean => a.unknown.includes(what);
@@ -62,8 +41,8 @@ describe('slurmdbd collector on every captured /slurmdb/diag answer', () => {
       const out = slurmdbdCollector.collect(c);
       assert.deepEqual(a.unknown, []);
       assert.deepEqual(c.anomalies, []);
-      const calls = series(out, 'slurm_slurmdbd_rpc_calls_total');
-      const time = series(out, 'slurm_slurmdbd_rpc_duration_seconds_total');
+      const calls = seriesOf(out, 'slurm_slurmdbd_rpc_calls_total');
+      const time = seriesOf(out, 'slurm_slurmdbd_rpc_duration_seconds_total');
       const rpcs = raw.RPCs as { rpc: string; count: number; time: { average: number; total: number } }[];
       assert.equal(Object.keys(calls).length, rpcs.length);
       for (const r of rpcs) {
@@ -72,22 +51,22 @@ describe('slurmdbd collector on every captured /slurmdb/diag answer', () => {
         // The unit check: the average (µs, truncated) times the count is the total, so total is µs too.
         assert.ok(Math.abs(r.time.average * r.count - r.time.total) <= r.count, `${r.rpc}: average * count = total`);
       }
-      const userCalls = series(out, 'slurm_slurmdbd_rpc_user_calls_total');
+      const userCalls = seriesOf(out, 'slurm_slurmdbd_rpc_user_calls_total');
       assert.deepEqual(Object.keys(userCalls), ['root'], 'the lab clusters only talked to slurmdbd as root');
       assert.equal(sum(userCalls), sum(calls), 'per-user calls add up to per-type calls');
-      assert.ok(Math.abs(sum(series(out, 'slurm_slurmdbd_rpc_user_duration_seconds_total')) - sum(time)) < 1e-9);
-      assert.equal(series(out, 'slurm_slurmdbd_rpc_users_folded')[''], 0);
-      assert.equal(series(out, 'slurm_slurmdbd_stats_reset_timestamp_seconds')[''], raw.time_start);
+      assert.ok(Math.abs(sum(seriesOf(out, 'slurm_slurmdbd_rpc_user_duration_seconds_total')) - sum(time)) < 1e-9);
+      assert.equal(seriesOf(out, 'slurm_slurmdbd_rpc_users_folded')[''], 0);
+      assert.equal(seriesOf(out, 'slurm_slurmdbd_stats_reset_timestamp_seconds')[''], raw.time_start);
     });
   }
 
   it('22.05: DBD_ADD_CLUSTERS took 1.044141 s once; root sent 287 RPCs in 1.79454 s', () => {
     const out = slurmdbdCollector.collect(ctx(buildDbdStats(JSON.parse(read(CAPTURES[0]!)) as Rec, { unknown: [] })));
-    assert.equal(series(out, 'slurm_slurmdbd_rpc_calls_total').DBD_ADD_CLUSTERS, 1);
-    assert.equal(series(out, 'slurm_slurmdbd_rpc_duration_seconds_total').DBD_ADD_CLUSTERS, 1.044141);
-    assert.deepEqual(series(out, 'slurm_slurmdbd_rpc_user_calls_total'), { root: 287 });
-    assert.deepEqual(series(out, 'slurm_slurmdbd_rpc_user_duration_seconds_total'), { root: 1.79454 });
-    assert.equal(series(out, 'slurm_slurmdbd_stats_reset_timestamp_seconds')[''], 1795504193);
+    assert.equal(seriesOf(out, 'slurm_slurmdbd_rpc_calls_total').DBD_ADD_CLUSTERS, 1);
+    assert.equal(seriesOf(out, 'slurm_slurmdbd_rpc_duration_seconds_total').DBD_ADD_CLUSTERS, 1.044141);
+    assert.deepEqual(seriesOf(out, 'slurm_slurmdbd_rpc_user_calls_total'), { root: 287 });
+    assert.deepEqual(seriesOf(out, 'slurm_slurmdbd_rpc_user_duration_seconds_total'), { root: 1.79454 });
+    assert.equal(seriesOf(out, 'slurm_slurmdbd_stats_reset_timestamp_seconds')[''], 1795504193);
   });
 
   it('counters end in _total, cluster comes first, every family is described', () => {
@@ -105,13 +84,13 @@ describe('slurmdbd statistics on unusual answers', () => {
   it('more users than maxUsers: the busiest keep their name, the rest are summed under other', () => {
     const users = Array.from({ length: 250 }, (_, i) => ({ user: `u${String(i).padStart(3, '0')}`, count: i + 1, time: { average: 1, total: (i + 1) * 10 } }));
     const out = slurmdbdCollector.collect(ctx(buildDbdStats({ statistics: { time_start: 0, RPCs: [], users } }, { unknown: [] }), 200));
-    const calls = series(out, 'slurm_slurmdbd_rpc_user_calls_total');
+    const calls = seriesOf(out, 'slurm_slurmdbd_rpc_user_calls_total');
     assert.equal(Object.keys(calls).length, 201);
     assert.equal(calls.u249, 250);
     assert.equal(calls.u049, undefined);
     assert.equal(calls.other, (50 * 51) / 2, 'counts 1..50');
-    assert.ok(Math.abs(series(out, 'slurm_slurmdbd_rpc_user_duration_seconds_total').other! - (50 * 51 * 10) / 2 / 1e6) < 1e-12);
-    assert.equal(series(out, 'slurm_slurmdbd_rpc_users_folded')[''], 50);
+    assert.ok(Math.abs(seriesOf(out, 'slurm_slurmdbd_rpc_user_duration_seconds_total').other! - (50 * 51 * 10) / 2 / 1e6) < 1e-12);
+    assert.equal(seriesOf(out, 'slurm_slurmdbd_rpc_users_folded')[''], 50);
     assert.ok(!out.some((f) => f.desc.name === 'slurm_slurmdbd_stats_reset_timestamp_seconds'), 'time_start 0 is unknown');
   });
 
@@ -129,12 +108,12 @@ describe('slurmdbd statistics on unusual answers', () => {
     assert.deepEqual(buildDbdStats({ errors: [] }, a).rpcByType, []);
     assert.ok(seen(a, 'slurmdbd diag answer without statistics'));
     const out = slurmdbdCollector.collect(ctx(buildDbdStats({ statistics: { RPCs: [], users: [] } }, { unknown: [] })));
-    assert.equal(series(out, 'slurm_slurmdbd_rpc_users_folded')[''], 0);
-    assert.deepEqual(series(out, 'slurm_slurmdbd_rpc_calls_total'), {});
+    assert.equal(seriesOf(out, 'slurm_slurmdbd_rpc_users_folded')[''], 0);
+    assert.deepEqual(seriesOf(out, 'slurm_slurmdbd_rpc_calls_total'), {});
   });
 
   it('a type listed twice is one series', () => {
     const s = buildDbdStats({ statistics: { RPCs: [{ rpc: 'X', count: 1, time: { total: 1 } }, { rpc: 'X', count: 2, time: { total: 2 } }], users: [] } }, { unknown: [] });
-    assert.deepEqual(series(slurmdbdCollector.collect(ctx(s)), 'slurm_slurmdbd_rpc_calls_total'), { X: 3 });
+    assert.deepEqual(seriesOf(slurmdbdCollector.collect(ctx(s)), 'slurm_slurmdbd_rpc_calls_total'), { X: 3 });
   });
 });

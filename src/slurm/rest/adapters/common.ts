@@ -39,6 +39,25 @@ export function isRecord(v: unknown): v is Rec {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * The records of the list `key` of an answer, flat ({"licenses": [...]}) or nested once ({"shares": {"shares":
+ * [...]}}), each read by `each`; records it cannot read it skips (and notes).
+ */
+export function listOf<T>(doc: Rec, key: string, a: Anomalies, each: (raw: unknown, a: Anomalies) => T | undefined): T[] {
+  const v = doc[key];
+  const list = isRecord(v) ? v[key] : v;
+  if (!Array.isArray(list)) {
+    note(a, `${key} answer without a ${key} list`);
+    return [];
+  }
+  const out: T[] = [];
+  for (const raw of list) {
+    const rec = each(raw, a);
+    if (rec !== undefined) out.push(rec);
+  }
+  return out;
+}
+
 /** Adds an anomaly once per fetch; the poller counts and logs each distinct text. */
 export function note(a: Anomalies, what: string): void {
   if (!a.unknown.includes(what)) a.unknown.push(what);

@@ -2,20 +2,10 @@
 // CamelCase keys (LicenseName, Total, Used, Free, Reserved, Remote); v0.0.40+ add LastConsumed/LastDeficit/
 // LastUpdate and v0.0.44 Nodes. snake_case spellings are read too, in case a data parser changes its mind.
 import type { Anomalies, SlurmLicense } from '../../model.ts';
-import { type Rec, isRecord, note, num, str } from './common.ts';
+import { isRecord, listOf, note, num, type Rec, str } from './common.ts';
 
 export function buildLicenses(doc: Rec, a: Anomalies): SlurmLicense[] {
-  const list = isRecord(doc.licenses) ? doc.licenses.licenses : doc.licenses;
-  if (!Array.isArray(list)) {
-    note(a, 'licenses answer without a licenses array');
-    return [];
-  }
-  const out: SlurmLicense[] = [];
-  for (const r of list) {
-    const l = license(r, a);
-    if (l) out.push(l);
-  }
-  return out;
+  return listOf(doc, 'licenses', a, license);
 }
 
 function field(r: Rec, camel: string, snake: string): unknown {

@@ -1,7 +1,7 @@
 // /slurm/{v}/reservations (scontrol show reservation). Same fields in v0.0.38..v0.0.44; start_time and
 // end_time are plain numbers in v0.0.38 and {set, infinite, number} structs from v0.0.40.
 import type { Anomalies, SlurmReservation } from '../../model.ts';
-import { type Rec, isRecord, note, num, num0, str } from './common.ts';
+import { isRecord, listOf, note, num, num0, type Rec, str } from './common.ts';
 import { expandHostlist } from './hostlist.ts';
 
 /** Reservation flags Slurm (up to 25.11) can print, lower case. Others pass through and are reported. */
@@ -15,17 +15,7 @@ const KNOWN_FLAGS: ReadonlySet<string> = new Set([
 ]);
 
 export function buildReservations(doc: Rec, a: Anomalies): SlurmReservation[] {
-  const list = isRecord(doc.reservations) ? doc.reservations.reservations : doc.reservations;
-  if (!Array.isArray(list)) {
-    note(a, 'reservations answer without a reservations array');
-    return [];
-  }
-  const out: SlurmReservation[] = [];
-  for (const r of list) {
-    const res = reservation(r, a);
-    if (res) out.push(res);
-  }
-  return out;
+  return listOf(doc, 'reservations', a, reservation);
 }
 
 function reservation(r: unknown, a: Anomalies): SlurmReservation | undefined {

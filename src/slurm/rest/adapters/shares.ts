@@ -3,7 +3,7 @@
 // fairshare.factor/level) where v0.0.42+ use {set, infinite, number} structs, and they spell "not set" and
 // "infinite" as the raw sentinels 4294967294 and 2^64.
 import type { Anomalies, ShareEntry } from '../../model.ts';
-import { type Rec, isRecord, note, num, str } from './common.ts';
+import { isRecord, listOf, note, num, type Rec, str } from './common.ts';
 
 /** The members shareEntry reads: the stream reader parses only these (the per-TRES lists are most of the bytes). */
 export const SHARE_FIELDS: ReadonlySet<string> = new Set([
@@ -14,17 +14,7 @@ export const SHARE_FIELDS: ReadonlySet<string> = new Set([
 const USE_PARENT = 0x7fffffff;
 
 export function buildShares(doc: Rec, a: Anomalies): ShareEntry[] {
-  const list = isRecord(doc.shares) ? doc.shares.shares : doc.shares;
-  if (!Array.isArray(list)) {
-    note(a, 'shares answer without a shares list');
-    return [];
-  }
-  const out: ShareEntry[] = [];
-  for (const r of list) {
-    const e = shareEntry(r, a);
-    if (e) out.push(e);
-  }
-  return out;
+  return listOf(doc, 'shares', a, shareEntry);
 }
 
 // sshare tells a user row from an account row by its User column; the JSON says it with type USER vs ASSOCIATION.
