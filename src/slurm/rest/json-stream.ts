@@ -76,16 +76,25 @@ const EXPECTED: Record<number, string> = {
 // How far the pretty-print fast path looks for an element's closing line before falling back to exact scanning.
 const FAST_WINDOW = 1 << 20;
 
-/** Picked keys by (length, first byte), as bytes, so member names are matched without decoding them. */
-const pickIndexes = new WeakMap<ReadonlySet<string>, Map<number, Buffer[]>>();
-function pickIndex(pick: ReadonlySet<string>): Map<number, Buffer[]> {
+/**
+ * Picked keys by (length, first byte), as bytes, so member names are matched without decoding them; `quick` has a
+ * 1 for every (length < 64, first byte) some picked key has, so most names are turned down by one array read.
+ */
+interface PickIndex {
+  byCode: Map<number, Buffer[]>;
+  quick: Uint8Array;
+}
+const QUICK_LEN = 64;
+const pickIndexes = new WeakMap<ReadonlySet<string>, PickIndex>();
+function pickIndex(pick: ReadonlySet<string>): PickIndex {
   let idx = pickIndexes.get(pick);
   if (idx === undefined) {
-    idx = new Map();
+    idx = { byCode: new Map(), quick: new Uint8Array(QUICK_LEN * 256) };
     for (const k of pick) {
       const b = Buffer.from(k, 'utf8');
       const code = b.length * 256 + b[0]!;
-      idx.set(code, [...(idx.get(code) ?? []), b]);
+      idx.byCode.set(code, [...(idx.byCode.get(code) ?? []), b]);
+      if (b.length < QUICK_LEN) idx.quick[code] = 1;
     }
     pickIndexes.set(pick, idx);
   }
@@ -193,7 +202,7 @@ function skipValue(buf: Buffer, i: number, limit: number): number {
  * Scans the member `"name": value` starting at buf[i] and returns where its value ends; when the name is picked,
  * the member's text goes into parts. A name written with escapes is a doubt: its bytes are not its name.
  */
-function scanMember(buf: Buffer, i: number, limit: number, idx: Map<number, Buffer[]>, parts: string[]): number {
+function scanMember(buf: Buffer, i: number, limit: number, idx: PickIndex, parts: string[]): number {
   if (i >= limit) return INCOMPLETE;
   if (buf[i] !== QUOTE) return DOUBT;
   let k = i + 1;
@@ -210,8 +219,10 @@ function scanMember(buf: Buffer, i: number, limit: number, idx: Map<number, Buff
 }
 
 /** Whether the member name in buf[from, to) is one of the picked ones. */
-function isPicked(buf: Buffer, from: number, to: number, idx: Map<number, Buffer[]>): boolean {
-  const candidates = idx.get((to - from) * 256 + (buf[from] as number));
+function isPicked(buf: Buffer, from: number, to: number, idx: PickIndex): boolean {
+  const code = (to - from) * 256 + (buf[from] as number);
+  if (to - from < QUICK_LEN && idx.quick[code] === 0) return false;
+  const candidates = idx.byCode.get(code);
   return candidates !== undefined && candidates.some((c) => sameBytes(buf, from, c));
 }
 
