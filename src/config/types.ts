@@ -75,7 +75,7 @@ export interface ExporterConfig {
     cache: { enabled: boolean; ttlMs: number; maxSize: number };
     tls: { caFile: string | undefined; insecureSkipVerify: boolean };
   };
-  /** Keyed by collector group: cluster, nodes, jobs, partitions, scheduler. */
+  /** Keyed by collector group (COLLECTOR_GROUPS in src/slurm/resources.ts). */
   collectors: Record<string, CollectorGroupConfig>;
   limits: CardinalityLimits;
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'logfmt' | 'json' };
