@@ -223,6 +223,11 @@ export class VersionRenderer {
       case 'slurmdb_ping':
         yield this.tpl('slurmdb_ping').text;
         return;
+      default: {
+        // A resource added to src/slurm/resources.ts without an answer here does not compile.
+        const unanswered: never = endpoint;
+        throw new Error(`simulator: no answer for ${String(unanswered)}`);
+      }
     }
   }
 
