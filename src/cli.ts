@@ -1,6 +1,6 @@
-// Command line: run the exporter (default), check-config, simulate. Exit codes: 0 ok, 1 runtime failure,
+// Command line: run the exporter (default), check-config, doctor, simulate. Exit codes: 0 ok, 1 runtime failure,
 // 2 bad configuration or usage.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { addConfigOptions, resolveConfig, assertSourceConfigured, renderEffectiveConfig, ConfigError } from './config/load.ts';
 import { createLogger } from './log.ts';
 import { startExporter, type RunningExporter } from './main.ts';
@@ -90,6 +90,19 @@ export function buildProgram(): Command {
     const cfg = await configFrom(cmd);
     process.stdout.write(renderEffectiveConfig(cfg));
   });
+
+  addConfigOptions(
+    program
+      .command('doctor')
+      .description('check a deployment: configuration, slurmrestd, token, API version, every collector, a running exporter; exit 0 ok, 1 warnings, 2 failures'),
+  )
+    .addOption(new Option('--output <format>', 'report format').choices(['text', 'json']).default('text'))
+    .action(async (_opts: unknown, cmd: Command) => {
+      // Loaded only for this command, like the simulator.
+      const { runDoctor } = await import('./doctor/run.ts');
+      const code = await runDoctor(cmd.opts(), process.env, process.stdout);
+      process.stdout.write('', () => process.exit(code));
+    });
 
   program
     .command('simulate')

@@ -1,0 +1,164 @@
+// Every query of every dashboard in monitoring/dashboards/, run for real: two exporter replicas in
+// active-passive leader election (Kubernetes Lease backend against the in-repo API fake) on the simulated
+// cluster (--demo: GPUs of several models, many users and accounts, a reservation, licenses, fairshare,
+// slurmdbd statistics), every collector group polled every 1-2 s, scraped every second by a real Prometheus.
+// Each panel target and each variable query, with the dashboard variables replaced as Grafana would
+// ($cluster → the demo cluster, All → .*, $__rate_interval and $__range → 1m), must return at least one
+// series with a finite value: a panel that would show "No data" on a healthy cluster fails here.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type ExporterProcess, httpGet, spawnExporter, waitFor } from '../support/exporter-process.ts';
+import { type PrometheusProcess, startPrometheus } from '../support/prometheus.ts';
+import { FakeKubeApi, documentedRole } from '../support/fake-kube-api.ts';
+import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
+import { DASHBOARD_DIR } from '../../scripts/gen-dashboards.ts';
+
+const NODES = 80;
+const JOBS = 600;
+const REPLICAS = ['r1', 'r2'];
+/** How long the queries may take to all return data (rate windows filling, jobs starting and ending). */
+const DATA_DEADLINE_MS = 40_000;
+
+/** Groups whose data changes with every simulator tick are polled every second, the rest every 2 s. */
+const INTERVALS: Record<string, string> = { cluster: '1s', nodes: '1s', jobs: '1s', partitions: '1s', scheduler: '1s' };
+
+/** Grafana's variables, as a user looking at the demo cluster with everything else on All would have them. */
+const VARIABLES: Record<string, string> = {
+  __rate_interval: '1m',
+  __interval: '1m',
+  __range: '1m',
+  cluster: 'demo',
+  partition: '.*',
+  job: 'slurm',
+  instance: '.*',
+};
+
+function substitute(expr: string): string {
+  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => {
+    const name = (a ?? b)!;
+    const v = VARIABLES[name];
+    if (v === undefined) throw new Error(`no value for $${name} in ${expr}`);
+    return v;
+  });
+}
+
+interface Query {
+  where: string;
+  expr: string;
+}
+
+type Json = Record<string, unknown>;
+
+/** Every panel target and variable query of every dashboard file, variables substituted. */
+function dashboardQueries(): Query[] {
+  const out: Query[] = [];
+  for (const file of readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).sort()) {
+    const d = JSON.parse(readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as Json;
+    const panels = ((d.panels ?? []) as Json[]).flatMap((p) => [p, ...((p.panels ?? []) as Json[])]);
+    for (const p of panels) {
+      for (const t of (p.targets ?? []) as Json[]) out.push({ where: `${file} "${String(p.title)}" ${String(t.refId)}`, expr: substitute(String(t.expr)) });
+    }
+    for (const v of ((d.templating as { list: Json[] }).list ?? []).filter((x) => x.type === 'query')) {
+      // label_values(selector, label) is what Grafana asks Prometheus' series API; the same as a group by.
+      const m = /^label_values\((.+),\s*(\w+)\)$/.exec(String(v.query));
+      assert.ok(m, `${file} variable ${String(v.name)}`);
+      out.push({ where: `${file} variable ${String(v.name)}`, expr: substitute(`group by (${m[2]}) (${m[1]})`) });
+    }
+  }
+  return out;
+}
+
+describe('the Grafana dashboards against the demo cluster, scraped by a real Prometheus', () => {
+  let api: FakeKubeApi;
+  let dir: string;
+  const replicas: ExporterProcess[] = [];
+  let prom: PrometheusProcess;
+
+  before(async () => {
+    api = new FakeKubeApi({ tokens: REPLICAS.map((id) => `token-${id}`), rules: documentedRole().rules });
+    const apiUrl = await api.start();
+    dir = mkdtempSync(path.join(tmpdir(), 'dashboards-e2e-'));
+    for (const id of REPLICAS) {
+      const kubeconfig = path.join(dir, `${id}.kubeconfig`);
+      writeFileSync(
+        kubeconfig,
+        `apiVersion: v1\nkind: Config\ncurrent-context: t\ncontexts: [{name: t, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "${apiUrl}"}}]\nusers: [{name: u, user: {token: token-${id}}}]\n`,
+      );
+      const config = path.join(dir, `${id}.yaml`);
+      writeFileSync(
+        config,
+        [
+          'server:',
+          '  leaderElection:',
+          '    enabled: true',
+          '    backend: kubernetes',
+          '    mode: active-passive',
+          '    retryPeriod: 1s',
+          `    identity: ${id}`,
+          '    namespace: monitoring',
+          '    leaseName: slurm-exporter-dashboards',
+          `    kubeconfig: ${kubeconfig}`,
+          'slurm:',
+          '  rateLimit:',
+          '    enabled: false',
+          'collectors:',
+          ...COLLECTOR_GROUPS.map((g) => {
+            const interval = INTERVALS[g] ?? '2s';
+            return `  ${g}: { interval: ${interval}, timeout: ${interval === '1s' ? '900ms' : '1500ms'} }`;
+          }),
+          '',
+        ].join('\n'),
+      );
+      replicas.push(await spawnExporter(['--demo', `--demo.nodes=${NODES}`, `--demo.jobs=${JOBS}`, `--config.file=${config}`]));
+    }
+    await waitFor('one leader', async () => {
+      let leaders = 0;
+      for (const r of replicas) if ((JSON.parse((await httpGet(`${r.url}/leader`)).text) as { is_leader: boolean }).is_leader) leaders++;
+      return leaders === 1;
+    }, 20_000);
+    prom = await startPrometheus({ targets: replicas.map((r) => new URL(r.url).host) });
+  });
+
+  after(async () => {
+    await prom?.stop();
+    for (const r of replicas) await r.stop();
+    await api?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every panel target and variable query of every dashboard returns data with a finite value', async () => {
+    const queries = dashboardQueries();
+    assert.ok(queries.length > 150, `${queries.length} queries`);
+    const pending = new Map(queries.map((q) => [q.where, { q, last: 'not run yet' }]));
+    const end = Date.now() + DATA_DEADLINE_MS;
+    while (pending.size > 0 && Date.now() < end) {
+      for (const [where, p] of pending) {
+        try {
+          const r = await prom.query(p.q.expr);
+          if (r.some((x) => Number.isFinite(Number(x.value[1])))) pending.delete(where);
+          else p.last = r.length === 0 ? 'empty result' : `no finite value: ${JSON.stringify(r.slice(0, 3))}`;
+        } catch (err) {
+          p.last = (err as Error).message;
+        }
+      }
+      if (pending.size > 0) await new Promise((r) => setTimeout(r, 1000));
+    }
+    const failed = [...pending.values()].map((p) => `${p.q.where}: ${p.last}\n    ${p.q.expr}`);
+    assert.deepEqual(failed, [], `queries without data after ${DATA_DEADLINE_MS / 1000} s:\n${failed.join('\n')}`);
+  });
+
+  it('the HA panels see one leader and one standby, and the SLO figures are at their objectives', async () => {
+    const leaders = await prom.query(substitute('sum(slurm_exporter_leader{job=~"$job",instance=~"$instance"})'));
+    assert.equal(leaders[0]?.value[1], '1');
+    const standbys = await prom.query(substitute('count(slurm_exporter_leader{job=~"$job",instance=~"$instance"} == 0)'));
+    assert.equal(standbys[0]?.value[1], '1');
+    const availability = await prom.query(substitute('avg(avg_over_time(up{job=~"$job",instance=~"$instance"}[$__range]))'));
+    assert.equal(Number(availability[0]?.value[1]), 1);
+    // Slurm series come from the leader only: the standby serves the exporter's own figures.
+    const clusters = await prom.query('count by (instance) (slurm_nodes)');
+    assert.equal(clusters.length, 1);
+  });
+});
