@@ -166,7 +166,10 @@ function panelJson(p: PanelSpec, id: number, gridPos: Json): Json {
         thresholdsStyle: { mode: p.thresholds?.length ? 'dashed' : 'off' },
       };
       options = {
-        legend: { displayMode: 'table', placement: 'right', showLegend: true, calcs: ['lastNotNull', 'max'] },
+        // Short panels: a one-line legend below; others: a table with the last and highest value.
+        legend: (p.h ?? 8) < 8
+          ? { displayMode: 'list', placement: 'bottom', showLegend: true, calcs: [] }
+          : { displayMode: 'table', placement: 'right', showLegend: true, calcs: ['lastNotNull', 'max'] },
         tooltip: { mode: 'multi', sort: 'desc' },
       };
       break;
@@ -180,6 +183,7 @@ function panelJson(p: PanelSpec, id: number, gridPos: Json): Json {
         textMode: 'auto',
         wideLayout: true,
         showPercentChange: false,
+        percentChangeColorMode: 'standard',
       };
       break;
     case 'bargauge':
@@ -194,10 +198,11 @@ function panelJson(p: PanelSpec, id: number, gridPos: Json): Json {
         minVizHeight: 16,
         minVizWidth: 8,
         maxVizHeight: 300,
+        legend: { showLegend: false, displayMode: 'list', placement: 'bottom', calcs: [] },
       };
       break;
     case 'table': {
-      options = { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } };
+      options = { showHeader: true, cellHeight: 'sm', frameIndex: 0 };
       const excludeByName: Json = { Time: true, __name__: true, job: true, instance: true };
       for (const h of p.hide ?? []) excludeByName[h] = true;
       const renameByName: Json = {};
@@ -231,7 +236,8 @@ function panelJson(p: PanelSpec, id: number, gridPos: Json): Json {
 
 function datasourceVariable(): Json {
   return {
-    current: {},
+    // "default" is Grafana's default data source until a user picks a Prometheus.
+    current: { selected: false, text: 'default', value: 'default' },
     hide: 0,
     includeAll: false,
     label: 'Data source',
@@ -335,7 +341,7 @@ function dashboardJson(d: DashboardSpec): Json {
     graphTooltip: 1,
     id: null,
     links: [
-      { asDropdown: true, icon: 'external link', includeVars: true, keepTime: true, tags: ['slurm'], targetBlank: false, title: 'Slurm dashboards', type: 'dashboards' },
+      { asDropdown: true, icon: 'external link', includeVars: true, keepTime: true, tags: ['slurm'], targetBlank: false, title: 'Slurm dashboards', tooltip: '', type: 'dashboards', url: '' },
     ],
     liveNow: false,
     panels,
@@ -858,13 +864,13 @@ const exporterSlo: DashboardSpec = {
         stat('Leader changes', 'short', 4, 'Times replicas gained or lost leadership over the time range.', [
           { expr: `sum(increase(${st('slurm_exporter_leader_changes_total')}[$__range]))`, legend: 'changes' },
         ], { decimals: 0, thresholds: [['orange', 3]] }),
-        stat('Lease renewal age', 's', 8, 'Seconds since the leading replica last renewed its lease (standbys are left out). Near the renew deadline (10 s by default) it is about to step down.', [
+        stat('Lease renewal age', 's', 8, 'Seconds since the leading replica last renewed its lease (standbys are left out; no data without leader election). Near the renew deadline (10 s by default) it is about to step down.', [
           { expr: `max by (instance) (${st('slurm_exporter_leader_last_renew_age_seconds')} and on (job, instance) (${st('slurm_exporter_leader')} == 1))`, legend: '{{instance}}' },
         ], { decimals: 1, thresholds: [['orange', 5], ['red', 10]] }),
         ts('Leader over time', 'short', 8, 'slurm_exporter_leader per replica: a hand-over shows as one line dropping while another rises.', [
           { expr: `max by (instance) (${st('slurm_exporter_leader')})`, legend: '{{instance}}' },
         ], { min: 0, max: 1 }),
-        ts('Lease renewal failures and backend errors', 'short', 8, 'Failed lease renewals while leading, and failed requests to the election backend (Kubernetes API or etcd), over 5 min.', [
+        ts('Lease renewal failures and backend errors', 'short', 8, 'Failed lease renewals while leading, and failed requests to the election backend (Kubernetes API or etcd), over 5 min. No data without leader election.', [
           { expr: `sum by (instance) (increase(${st('slurm_exporter_leader_renew_failures_total')}[5m]))`, legend: '{{instance}} renew failures' },
           { expr: `sum by (instance) (increase(${st('slurm_exporter_leader_backend_errors_total')}[5m]))`, legend: '{{instance}} backend errors' },
         ], { thresholds: [['orange', 1]] }),

@@ -1,7 +1,7 @@
 // One line per failed fetch: what to do about it, by the error's kind (the same kinds as the reason label of
 // slurm_exporter_api_errors_total).
 import type { ExporterConfig } from '../config/types.ts';
-import { SlurmFetchError } from '../slurm/source.ts';
+import type { SlurmFetchError } from '../slurm/source.ts';
 import { SlurmAuth } from '../slurm/rest/auth.ts';
 import { bytes, ms } from './format.ts';
 

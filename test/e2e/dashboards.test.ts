@@ -155,8 +155,13 @@ describe('the Grafana dashboards against the demo cluster, scraped by a real Pro
     assert.equal(leaders[0]?.value[1], '1');
     const standbys = await prom.query(substitute('count(slurm_exporter_leader{job=~"$job",instance=~"$instance"} == 0)'));
     assert.equal(standbys[0]?.value[1], '1');
+    // Scrapes of a healthy exporter succeed (a rare 1 s scrape timeout on a loaded machine is allowed for).
     const availability = await prom.query(substitute('avg(avg_over_time(up{job=~"$job",instance=~"$instance"}[$__range]))'));
-    assert.equal(Number(availability[0]?.value[1]), 1);
+    assert.ok(Number(availability[0]?.value[1]) > 0.9, `availability ${JSON.stringify(availability)}`);
+    const errors = await prom.query(
+      substitute('1 - sum(increase(slurm_exporter_scrapes_total{job=~"$job",instance=~"$instance",code=~"2.."}[$__range])) / sum(increase(slurm_exporter_scrapes_total{job=~"$job",instance=~"$instance"}[$__range]))'),
+    );
+    assert.equal(Number(errors[0]?.value[1]), 0, 'every /metrics request was answered 200');
     // Slurm series come from the leader only: the standby serves the exporter's own figures.
     const clusters = await prom.query('count by (instance) (slurm_nodes)');
     assert.equal(clusters.length, 1);

@@ -358,7 +358,7 @@ describe('doctor against the simulator: the fault matrix', () => {
       const r = await doctor(['--slurm.url', `http://127.0.0.1:${(skewed.address() as net.AddressInfo).port}`, '--config.file', conf, '--slurm.jwt-key-file', keyFile, '--slurm.user', 'root']);
       assert.equal(r.code, 1, r.text);
       const c = find(r, 'clock', 'warn');
-      assert.match(c.message, /^the server's clock is 2 h 0 min ahead of this host's/);
+      assert.match(c.message, /^the server's clock is (119 min|2 h 0 min) ahead of this host's/);
       assert.match(c.fix!, /^synchronise the clocks/);
       assert.deepEqual(statuses(r, 'warn'), ['clock']);
     } finally {

@@ -13,7 +13,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { AnalysisTemplate, Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
+import { Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
 import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1';
 import { DestinationRule as DestinationRuleV1beta1 } from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1';
@@ -86,14 +86,14 @@ export interface TemplateOptions {
   release?: string;
   namespace?: string;
   valuesFiles?: string[];
-  set?: Record<string, string | number | boolean>;
+  set?: Record<string, string | number | boolean | null>;
   chart?: string;
 }
 
 function templateArgs(o: TemplateOptions): string[] {
   const args = ['template', o.release ?? 'slurm-exporter', o.chart ?? CHART, '--namespace', o.namespace ?? 'monitoring'];
   for (const f of o.valuesFiles ?? []) args.push('--values', path.isAbsolute(f) ? f : path.join(CHART, f));
-  for (const [k, v] of Object.entries(o.set ?? {})) args.push(typeof v === 'string' ? '--set-string' : '--set', `${k}=${v}`);
+  for (const [k, v] of Object.entries(o.set ?? {})) args.push(typeof v === 'string' ? '--set-string' : '--set', `${k}=${v === null ? 'null' : v}`);
   return args;
 }
 
@@ -139,7 +139,6 @@ const MODELS: Record<string, ModelClass> = {
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor as unknown as ModelClass,
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule as unknown as ModelClass,
   'argoproj.io/v1alpha1/Rollout': Rollout as unknown as ModelClass,
-  'argoproj.io/v1alpha1/AnalysisTemplate': AnalysisTemplate as unknown as ModelClass,
   'networking.istio.io/v1/DestinationRule': DestinationRule as unknown as ModelClass,
   'networking.istio.io/v1beta1/DestinationRule': DestinationRuleV1beta1 as unknown as ModelClass,
   'external-secrets.io/v1/ExternalSecret': ExternalSecret as unknown as ModelClass,

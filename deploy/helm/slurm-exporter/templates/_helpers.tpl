@@ -57,15 +57,23 @@ app.kubernetes.io/part-of: slurm-exporter
 
 {{/*
 The high-availability mode as the exporter resolves it (src/config/schema.ts): backend kubernetes and mode
-active-passive when election is enabled, else backend none and mode single. Returned as JSON:
+active-passive when election is enabled and they are not set; with election off, backend none and mode
+active-active or single (an election mode left in the values then means single). Returned as JSON:
 {enabled, backend, mode, kubeApi, namespace, leaseName}.
 */}}
 {{- define "slurm-exporter.ha" -}}
 {{- $cfg := .Values.config | default dict -}}
 {{- $le := dig "server" "leaderElection" dict $cfg -}}
 {{- $enabled := dig "enabled" false $le -}}
-{{- $backend := dig "backend" (ternary "kubernetes" "none" $enabled) $le | default (ternary "kubernetes" "none" $enabled) -}}
-{{- $mode := dig "mode" (ternary "active-passive" "single" $enabled) $le | default (ternary "active-passive" "single" $enabled) -}}
+{{- $mode := dig "mode" "" $le | default "" -}}
+{{- $backend := "none" -}}
+{{- if $enabled -}}
+{{- $backend = dig "backend" "" $le | default "kubernetes" -}}
+{{- $mode = $mode | default "active-passive" -}}
+{{- else if not (has $mode (list "active-active" "single")) -}}
+{{- /* Election off: an election mode left over from the defaults means no election, i.e. single. */ -}}
+{{- $mode = "single" -}}
+{{- end -}}
 {{- $ns := dig "namespace" "" $le | default .Release.Namespace -}}
 {{- $lease := dig "leaseName" "" $le | default (include "slurm-exporter.fullname" .) -}}
 {{- dict "enabled" $enabled "backend" $backend "mode" $mode "kubeApi" (and $enabled (eq $backend "kubernetes")) "namespace" $ns "leaseName" $lease | toJson -}}
@@ -107,21 +115,25 @@ token
 
 {{/*
 The exporter's configuration file: .Values.config, plus what the chart decides: the listen address (from
-ports.http) and, with leader election, the lease name, the identity ($POD_NAME) and the namespace
-($POD_NAMESPACE), both from the downward API and expanded by the exporter when it loads the file.
+ports.http), the lease name (the release's full name unless set), this replica's identity ($POD_NAME) and the
+lease namespace ($POD_NAMESPACE unless set), both from the downward API and expanded by the exporter when it
+loads the file.
 */}}
 {{- define "slurm-exporter.configYaml" -}}
 {{- $ha := include "slurm-exporter.ha" . | fromJson -}}
 {{- $cfg := deepCopy (.Values.config | default dict) -}}
 {{- $server := get $cfg "server" | default dict -}}
 {{- $_ := set $server "listenAddress" (printf ":%d" (int .Values.ports.http)) -}}
-{{- if $ha.enabled -}}
 {{- $le := get $server "leaderElection" | default dict -}}
+{{- if not $ha.enabled -}}
+{{- /* The exporter refuses a backend or an election mode without election. */ -}}
+{{- $_ := unset $le "backend" -}}
+{{- $_ := set $le "mode" $ha.mode -}}
+{{- end -}}
 {{- $_ := set $le "leaseName" $ha.leaseName -}}
-{{- if not (get $le "identity") -}}{{- $_ := set $le "identity" "${POD_NAME}" -}}{{- end -}}
+{{- $_ := set $le "identity" "${POD_NAME}" -}}
 {{- if not (get $le "namespace") -}}{{- $_ := set $le "namespace" "${POD_NAMESPACE}" -}}{{- end -}}
 {{- $_ := set $server "leaderElection" $le -}}
-{{- end -}}
 {{- $_ := set $cfg "server" $server -}}
 {{- toYaml $cfg -}}
 {{- end -}}

@@ -1,0 +1,658 @@
+// The Helm chart (deploy/helm/slurm-exporter) and the kustomize manifests (deploy/kubernetes), rendered offline
+// with a real helm 4 and kubectl 1.35 (.tools/bin, from scripts/install-test-deps.sh). Every rendered object is
+// validated against the Kubernetes schema or its CRD's (kubernetes-models and the CRD model packages; the
+// VerticalPodAutoscaler, which has no model package, by hand). The behaviours operators rely on are asserted
+// on the rendered objects: replicas, probes, pod security, the RBAC verbs of each HA mode (compared with
+// docs/high-availability.md and exercised against the Kubernetes API fake), the config checksum, the alert
+// rules and dashboards from monitoring/, and the rendered exporter configuration loaded by the exporter's own
+// config loader with the container's flags and environment. No API server runs here, so nothing is applied.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import * as YAML from 'yaml';
+import { parseConfigText, resolveFromData, assertSourceConfigured } from '../../src/config/load.ts';
+import { addConfigOptions, attributeName, CONFIG_FILE_FLAG, envOverlays, flagOverlays } from '../../src/config/flags.ts';
+import { listFields } from '../../src/config/schema.ts';
+import type { ExporterConfig } from '../../src/config/types.ts';
+import { KubeLeaseBackend } from '../../src/ha/kube-lease.ts';
+import { FakeKubeApi, documentedRole, type PolicyRule } from '../support/fake-kube-api.ts';
+import {
+  assertAllValid,
+  CHART,
+  find,
+  get,
+  helmTemplate,
+  helmTemplateFails,
+  kinds,
+  KUSTOMIZE,
+  kustomize,
+  type K8sObject,
+  ROOT,
+  run,
+  tool,
+  validateObject,
+} from '../support/helm.ts';
+import { dashboardId, planSync, RULES_SOURCE, DASHBOARDS_SOURCE } from '../../scripts/sync-chart-files.ts';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- rendered manifests are untyped data
+
+const CI_VALUES = readdirSync(path.join(CHART, 'ci'))
+  .filter((f) => f.endsWith('-values.yaml'))
+  .sort();
+const POD_NAME = 'slurm-exporter-7d9f8c6b5-x2k4q';
+const timings: { what: string; ms: number }[] = [];
+
+async function render(what: string, o: Parameters<typeof helmTemplate>[0] = {}) {
+  const r = await helmTemplate(o);
+  timings.push({ what, ms: r.ms });
+  return r.objects;
+}
+
+function workload(objects: K8sObject[]): Obj {
+  const w = find(objects, 'Deployment') ?? find(objects, 'Rollout');
+  assert.ok(w, `no Deployment or Rollout among ${kinds(objects).join(', ')}`);
+  return w as Obj;
+}
+
+function container(objects: K8sObject[]): Obj {
+  const c = (workload(objects).spec.template.spec.containers as Obj[]).find((x) => x.name === 'slurm-exporter');
+  assert.ok(c, 'no container slurm-exporter');
+  return c;
+}
+
+/**
+ * Loads the rendered configuration the way the pod would: the container's args parsed by the exporter's own
+ * flag definitions, the file they name read from the ConfigMap mounted there, `${VAR}` expanded from the
+ * container's environment (downward-API values filled in), then validated by resolveFromData.
+ */
+function loadRenderedConfig(objects: K8sObject[]): { cfg: ExporterConfig; opts: Record<string, unknown>; env: Record<string, string> } {
+  const pod = workload(objects).spec.template.spec as Obj;
+  const c = container(objects);
+  const env: Record<string, string> = {};
+  for (const e of (c.env ?? []) as Obj[]) {
+    const field = e.valueFrom?.fieldRef?.fieldPath as string | undefined;
+    env[e.name] = e.value ?? (field === 'metadata.name' ? POD_NAME : field === 'metadata.namespace' ? 'monitoring' : '');
+  }
+  const program = addConfigOptions(new Command('slurm-exporter'))
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  program.parse(c.args as string[], { from: 'user' });
+  const opts = program.opts();
+  const file = opts[attributeName(CONFIG_FILE_FLAG)] as string;
+  const mount = (c.volumeMounts as Obj[]).find((m) => file.startsWith(`${m.mountPath}/`));
+  assert.ok(mount, `--config.file ${file} is in no mounted volume`);
+  const volume = (pod.volumes as Obj[]).find((v) => v.name === mount.name);
+  const cm = get(objects, 'ConfigMap', volume?.configMap?.name) as Obj;
+  const text = cm.data?.[path.relative(mount.mountPath, file)] as string | undefined;
+  assert.ok(text, `ConfigMap ${cm.metadata.name} has no key for ${file}`);
+  const loaded = parseConfigText(text, env, `config ${file}`);
+  assert.deepEqual(loaded.warnings, [], 'the rendered config loads without warnings');
+  const cfg = resolveFromData(loaded.data, [...envOverlays(env), ...flagOverlays(opts)], env, `config ${file}`, () => 'localhost');
+  assertSourceConfigured(cfg);
+  return { cfg, opts, env };
+}
+
+/** The credential: a file from a Secret volume, named by the flag, never an environment variable. */
+function assertCredentialMountedAsFile(objects: K8sObject[], flag: 'slurm.tokenFile' | 'slurm.jwtKeyFile', cfg: ExporterConfig, secretName: string, secretKey: string) {
+  const pod = workload(objects).spec.template.spec as Obj;
+  const c = container(objects);
+  const file = flag === 'slurm.tokenFile' ? cfg.slurm.tokenFile : cfg.slurm.jwtKeyFile;
+  assert.ok(file, `${flag} is set`);
+  assert.ok((c.args as string[]).some((a) => a.startsWith(flag === 'slurm.tokenFile' ? '--slurm.token-file=' : '--slurm.jwt-key-file=')), 'passed as a flag');
+  const mount = (c.volumeMounts as Obj[]).find((m) => file.startsWith(`${m.mountPath}/`));
+  assert.ok(mount, `${file} is in a mounted volume`);
+  assert.equal(mount.readOnly, true);
+  const vol = (pod.volumes as Obj[]).find((v) => v.name === mount.name);
+  assert.equal(vol?.secret?.secretName, secretName);
+  assert.deepEqual(vol.secret.items, [{ key: secretKey, path: path.basename(file) }]);
+  assert.equal(vol.secret.defaultMode, 0o440);
+  for (const e of (c.env ?? []) as Obj[]) {
+    assert.ok(!['SLURM_JWT', 'SLURM_JWT_FILE'].includes(e.name), `no ${e.name} in the environment`);
+    assert.equal(e.valueFrom?.secretKeyRef, undefined, `env ${e.name} does not come from a Secret`);
+  }
+  assert.equal(c.envFrom, undefined);
+}
+
+function roleVerbs(objects: K8sObject[]): string[] | undefined {
+  const role = find(objects, 'Role') as Obj | undefined;
+  if (!role) return undefined;
+  assert.equal(role.rules.length, 1, 'one rule');
+  assert.deepEqual(role.rules[0].apiGroups, ['coordination.k8s.io']);
+  assert.deepEqual(role.rules[0].resources, ['leases']);
+  return [...(role.rules[0].verbs as string[])].sort();
+}
+
+/** Per mode, the verbs docs/high-availability.md's RBAC table gives ("every mode with election" or the mode). */
+function documentedVerbs(mode: 'active-passive' | 'sharded'): string[] {
+  const text = readFileSync(path.join(ROOT, 'docs/high-availability.md'), 'utf8');
+  const section = text.slice(text.indexOf('## RBAC for the Kubernetes backend'));
+  const verbs: string[] = [];
+  for (const m of section.matchAll(/^\| `([a-z]+)` \| [^|]+ \| ([^|]+) \|$/gm)) {
+    const who = m[2]!.trim();
+    if (who === 'every mode with election' || who.includes(`\`${mode}\``)) verbs.push(m[1]!);
+  }
+  assert.ok(verbs.length >= 3, 'the RBAC table of docs/high-availability.md was found');
+  return verbs.sort();
+}
+
+/** The Role's rules are enough for what the Lease client does in this mode, and list is refused when not granted. */
+async function exerciseRole(rules: PolicyRule[], mode: 'active-passive' | 'sharded') {
+  const api = new FakeKubeApi({ tokens: ['tok'], rules });
+  const server = await api.start();
+  const sig = () => AbortSignal.timeout(5000);
+  const b = new KubeLeaseBackend({ server, token: 'tok' }, { namespace: 'monitoring', name: 'slurm-exporter', identity: 'a', leaseDurationMs: 3000 });
+  try {
+    assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: true, holder: 'a' }, 'create');
+    assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: true, holder: 'a' }, 'get + update');
+    await b.release(sig());
+    if (mode === 'sharded') assert.ok(Array.isArray(await b.list('slurm-exporter-member-', sig())));
+    else await assert.rejects(b.list('slurm-exporter-member-', sig()), /403/);
+  } finally {
+    await b.close();
+    await api.stop();
+  }
+}
+
+function assertPodSecurity(objects: K8sObject[]) {
+  const pod = workload(objects).spec.template.spec as Obj;
+  const c = container(objects);
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.equal(pod.securityContext.runAsUser, 65534);
+  assert.equal(pod.securityContext.runAsGroup, 65534);
+  assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+  assert.equal(c.securityContext.runAsNonRoot, true);
+  assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+  assert.equal(c.securityContext.capabilities.add, undefined);
+  assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory && c.resources.limits.cpu, 'requests and limits');
+  assert.equal(pod.automountServiceAccountToken, false, 'no automounted token');
+  // The only writable place is an emptyDir at /tmp.
+  const tmp = (c.volumeMounts as Obj[]).find((m) => m.mountPath === '/tmp');
+  assert.ok((pod.volumes as Obj[]).find((v) => v.name === tmp?.name)?.emptyDir);
+}
+
+/** With leader election on the Kubernetes API: a projected token where the in-cluster client reads it; else none. */
+function assertApiToken(objects: K8sObject[], wanted: boolean) {
+  const pod = workload(objects).spec.template.spec as Obj;
+  const c = container(objects);
+  const mount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount');
+  if (!wanted) {
+    assert.equal(mount, undefined, 'no service-account token mounted');
+    return;
+  }
+  assert.ok(mount, 'token mounted at the in-cluster path');
+  const sources = (pod.volumes as Obj[]).find((v) => v.name === mount.name)?.projected?.sources as Obj[];
+  assert.ok(sources.some((s) => s.serviceAccountToken?.path === 'token'));
+  assert.ok(sources.some((s) => s.configMap?.name === 'kube-root-ca.crt'));
+}
+
+function assertProbes(objects: K8sObject[], readiness: '/ready' | '/health') {
+  const c = container(objects);
+  assert.equal(c.livenessProbe.httpGet.path, '/health');
+  assert.equal(c.startupProbe.httpGet.path, '/health');
+  assert.equal(c.readinessProbe.httpGet.path, readiness);
+  for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe]) assert.equal(p.httpGet.port, 'http-metrics');
+  assert.deepEqual(c.ports, [{ name: 'http-metrics', containerPort: 9341, protocol: 'TCP' }]);
+}
+
+function assertAntiAffinity(objects: K8sObject[]) {
+  const terms = workload(objects).spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution as Obj[];
+  assert.deepEqual(terms.map((t) => t.podAffinityTerm.topologyKey).sort(), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+  assert.equal(workload(objects).spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution, undefined);
+}
+
+function rulesSource(): Obj | undefined {
+  const p = path.join(ROOT, RULES_SOURCE);
+  return existsSync(p) ? (YAML.parse(readFileSync(p, 'utf8')) as Obj) : undefined;
+}
+
+function dashboardSources(): string[] {
+  const dir = path.join(ROOT, DASHBOARDS_SOURCE);
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+}
+
+function assertMonitoring(objects: K8sObject[], dashboardName: (id: string) => string) {
+  const src = rulesSource();
+  const rule = find(objects, 'PrometheusRule') as Obj | undefined;
+  if (src) {
+    assert.ok(rule, 'a PrometheusRule from monitoring/prometheus-rules.yaml');
+    assert.deepEqual(rule.spec.groups, src.groups, 'its groups are monitoring/prometheus-rules.yaml\'s');
+  } else {
+    assert.equal(rule, undefined, 'no PrometheusRule while monitoring/prometheus-rules.yaml does not exist');
+  }
+  const files = dashboardSources();
+  const cms = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
+  assert.equal(cms.length, files.length, 'one dashboard ConfigMap per monitoring/dashboards/*.json');
+  for (const f of files) {
+    const cm = get(objects, 'ConfigMap', dashboardName(dashboardId(f))) as Obj;
+    assert.equal(cm.metadata.labels.grafana_dashboard, '1');
+    assert.equal(cm.data[f], readFileSync(path.join(ROOT, DASHBOARDS_SOURCE, f), 'utf8'), `${f} byte for byte`);
+  }
+}
+
+before(() => {
+  // Fails the whole file with the way out when the binaries are missing.
+  tool('helm');
+  tool('kubectl');
+});
+
+after(() => {
+  if (timings.length === 0) return;
+  const ms = timings.map((t) => t.ms).sort((a, b) => a - b);
+  const p = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!.toFixed(0);
+  process.stdout.write(`# render times over ${ms.length} renders: min ${ms[0]!.toFixed(0)} ms, median ${p(0.5)} ms, max ${ms[ms.length - 1]!.toFixed(0)} ms\n`);
+  for (const t of timings) process.stdout.write(`#   ${t.what}: ${t.ms.toFixed(0)} ms\n`);
+});
+
+describe('Helm chart deploy/helm/slurm-exporter', () => {
+  it('helm lint --strict passes with the default values and with every ci/ values file', async () => {
+    for (const values of [undefined, ...CI_VALUES]) {
+      const args = ['lint', '--strict', CHART, '--namespace', 'monitoring', ...(values ? ['--values', path.join(CHART, 'ci', values)] : [])];
+      const r = await run(tool('helm'), args);
+      assert.equal(r.code, 0, `helm ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      assert.doesNotMatch(r.stdout, /\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  describe('default values: active-passive, three replicas, Kubernetes Lease', () => {
+    let objects: K8sObject[];
+    before(async () => {
+      objects = await render('default values', {});
+    });
+
+    it('renders the expected objects, each valid against its schema', () => {
+      const want = ['ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor'];
+      if (rulesSource()) want.push('PrometheusRule');
+      assert.deepEqual(kinds(objects), [...new Set(want)].sort());
+      assertAllValid(objects, 'default values');
+      for (const o of objects) assert.equal(o.metadata.namespace, 'monitoring', `${o.kind}/${o.metadata.name} in the release namespace`);
+    });
+
+    it('Deployment: 3 replicas, rolling update 1/1, anti-affinity by host and zone', () => {
+      const d = get(objects, 'Deployment') as Obj;
+      assert.equal(d.spec.replicas, 3);
+      assert.deepEqual(d.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 1 } });
+      assert.deepEqual(d.spec.selector.matchLabels, d.spec.template.metadata.labels && {
+        'app.kubernetes.io/name': 'slurm-exporter',
+        'app.kubernetes.io/instance': 'slurm-exporter',
+      });
+      assertAntiAffinity(objects);
+    });
+
+    it('probes: liveness and startup on /health; readiness on /health (active-passive: a standby answers /ready 503)', () => {
+      assertProbes(objects, '/health');
+    });
+
+    it('pod security: non-root 65534, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp', () => {
+      assertPodSecurity(objects);
+      assertApiToken(objects, true);
+    });
+
+    it('the rendered config loads with the exporter\'s loader: leader election with the pod\'s identity and namespace', () => {
+      const { cfg } = loadRenderedConfig(objects);
+      assert.equal(cfg.server.listenAddress, ':9341');
+      assert.deepEqual(
+        { ...cfg.server.leaderElection, etcdEndpoints: undefined, kubeconfig: undefined },
+        {
+          enabled: true,
+          backend: 'kubernetes',
+          mode: 'active-passive',
+          leaseDurationMs: 15_000,
+          renewDeadlineMs: 10_000,
+          retryPeriodMs: 2_000,
+          leaseName: 'slurm-exporter',
+          namespace: 'monitoring',
+          identity: POD_NAME,
+          etcdEndpoints: undefined,
+          kubeconfig: undefined,
+        },
+      );
+      assert.equal(cfg.slurm.url, 'http://slurmrestd.slurm.svc.cluster.local:6820');
+      assertCredentialMountedAsFile(objects, 'slurm.tokenFile', cfg, 'slurm-exporter-auth', 'token');
+    });
+
+    it('Role: get, create, update on leases, as docs/high-availability.md gives for active-passive; the Lease client works with it', async () => {
+      assert.deepEqual(roleVerbs(objects), documentedVerbs('active-passive'));
+      assert.deepEqual(roleVerbs(objects), ['create', 'get', 'update']);
+      const rb = get(objects, 'RoleBinding') as Obj;
+      assert.deepEqual(rb.roleRef, { kind: 'Role', name: get(objects, 'Role').metadata.name, apiGroup: 'rbac.authorization.k8s.io' });
+      assert.deepEqual(rb.subjects, [{ kind: 'ServiceAccount', name: workload(objects).spec.template.spec.serviceAccountName, namespace: 'monitoring' }]);
+      await exerciseRole((get(objects, 'Role') as Obj).rules, 'active-passive');
+    });
+
+    it('Services: ClusterIP and headless on 9341; the ServiceMonitor scrapes only the first, every pod', () => {
+      const svc = get(objects, 'Service', 'slurm-exporter') as Obj;
+      const headless = get(objects, 'Service', 'slurm-exporter-headless') as Obj;
+      assert.equal(headless.spec.clusterIP, 'None');
+      assert.equal(headless.spec.publishNotReadyAddresses, true);
+      for (const s of [svc, headless]) assert.deepEqual(s.spec.ports, [{ name: 'http-metrics', port: 9341, targetPort: 'http-metrics', protocol: 'TCP' }]);
+      const sm = get(objects, 'ServiceMonitor') as Obj;
+      const sel = sm.spec.selector.matchLabels as Record<string, string>;
+      const matches = (o: Obj) => Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v);
+      assert.deepEqual(objects.filter((o) => o.kind === 'Service' && matches(o as Obj)).map((o) => o.metadata.name), ['slurm-exporter']);
+      assert.equal(sm.spec.endpoints[0].port, 'http-metrics');
+      assert.equal(sm.spec.endpoints[0].path, '/metrics');
+      assert.equal(sm.spec.jobLabel, 'app.kubernetes.io/name', 'job="slurm-exporter" whatever the release name');
+    });
+
+    it('PodDisruptionBudget: minAvailable 2 over the exporter pods', () => {
+      const pdb = get(objects, 'PodDisruptionBudget') as Obj;
+      assert.equal(pdb.spec.minAvailable, 2);
+      assert.deepEqual(pdb.spec.selector.matchLabels, (get(objects, 'Deployment') as Obj).spec.selector.matchLabels);
+    });
+
+    it('NetworkPolicy: in only to 9341 from the monitoring namespace; out only to slurmrestd, DNS and the Kubernetes API', () => {
+      const np = get(objects, 'NetworkPolicy') as Obj;
+      assert.deepEqual(np.spec.policyTypes, ['Ingress', 'Egress']);
+      assert.deepEqual(np.spec.ingress, [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ protocol: 'TCP', port: 9341 }] }]);
+      const egress = np.spec.egress as Obj[];
+      assert.equal(egress.length, 3);
+      assert.deepEqual(egress[0]!.ports, [{ port: 6820, protocol: 'TCP' }], 'slurmrestd\'s port, from config.slurm.url');
+      assert.ok(egress[0]!.to[0].podSelector && egress[0]!.to[0].namespaceSelector);
+      assert.deepEqual(egress[1]!.ports.map((p: Obj) => `${p.protocol}/${p.port}`).sort(), ['TCP/53', 'UDP/53']);
+      assert.deepEqual(egress[2]!.ports.map((p: Obj) => p.port), [443, 6443], 'the API server');
+    });
+
+    it('dashboards: one ConfigMap per monitoring/dashboards/*.json with grafana_dashboard "1"', () => {
+      assertMonitoring(objects, (id) => `slurm-exporter-dashboard-${id}`);
+    });
+  });
+
+  it('every ci/ values file renders, and every object validates (all options on across the files)', async () => {
+    const all = new Set<string>();
+    for (const f of CI_VALUES) {
+      const objects = await render(`ci/${f}`, { valuesFiles: [`ci/${f}`] });
+      assertAllValid(objects, `ci/${f}`);
+      for (const o of objects) all.add(`${o.apiVersion}/${o.kind}`);
+      loadRenderedConfig(objects);
+    }
+    for (const k of [
+      'apps/v1/Deployment',
+      'argoproj.io/v1alpha1/Rollout',
+      'autoscaling/v2/HorizontalPodAutoscaler',
+      'autoscaling.k8s.io/v1/VerticalPodAutoscaler',
+      'networking.istio.io/v1/DestinationRule',
+      'external-secrets.io/v1/ExternalSecret',
+      'bitnami.com/v1alpha1/SealedSecret',
+      'policy/v1/PodDisruptionBudget',
+      'networking.k8s.io/v1/NetworkPolicy',
+      'monitoring.coreos.com/v1/ServiceMonitor',
+      'rbac.authorization.k8s.io/v1/Role',
+      'v1/Secret',
+    ]) {
+      assert.ok(all.has(k), `some ci/ values file renders ${k}`);
+    }
+  });
+
+  it('sharded: Role adds list (as documented), readiness on /ready, HPA and canary Rollout in place of the Deployment', async () => {
+    const objects = await render('ci/sharded-values.yaml', { valuesFiles: ['ci/sharded-values.yaml'] });
+    assert.deepEqual(roleVerbs(objects), documentedVerbs('sharded'));
+    assert.deepEqual(roleVerbs(objects), ['create', 'get', 'list', 'update']);
+    // docs/high-availability.md's Role block grants what both modes need, i.e. sharded's verbs.
+    assert.deepEqual([...(documentedRole().rules[0]!.verbs ?? [])].sort(), roleVerbs(objects));
+    await exerciseRole((get(objects, 'Role') as Obj).rules, 'sharded');
+    assertProbes(objects, '/ready');
+    assert.equal(find(objects, 'Deployment'), undefined, 'the Rollout replaces the Deployment');
+    const ro = get(objects, 'Rollout') as Obj;
+    assert.equal(ro.spec.replicas, undefined, 'the HPA owns the replica count');
+    assert.deepEqual(ro.spec.strategy.canary.steps, [
+      { setWeight: 10 },
+      { pause: { duration: '1m' } },
+      { setWeight: 25 },
+      { pause: { duration: '1m' } },
+      { setWeight: 50 },
+      { pause: { duration: '1m' } },
+      { setWeight: 100 },
+    ]);
+    const hpa = get(objects, 'HorizontalPodAutoscaler') as Obj;
+    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'slurm-exporter' });
+    assert.deepEqual([hpa.spec.minReplicas, hpa.spec.maxReplicas], [3, 9]);
+    assert.deepEqual(get(objects, 'VerticalPodAutoscaler').spec, {
+      targetRef: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'slurm-exporter' },
+      updatePolicy: { updateMode: 'Off' },
+      resourcePolicy: {
+        containerPolicies: [
+          { containerName: 'slurm-exporter', controlledResources: ['cpu', 'memory'], controlledValues: 'RequestsAndLimits', minAllowed: { cpu: '100m', memory: '128Mi' }, maxAllowed: { cpu: '2', memory: '4Gi' } },
+        ],
+      },
+    });
+    const dr = get(objects, 'DestinationRule') as Obj;
+    assert.equal(dr.spec.host, 'slurm-exporter.monitoring.svc.cluster.local');
+    assert.equal(dr.spec.trafficPolicy.outlierDetection.consecutive5xxErrors, 3);
+    // The HS256 key from an ExternalSecret into the Secret the pods mount; signed tokens for user slurm.
+    const es = get(objects, 'ExternalSecret') as Obj;
+    assert.equal(es.spec.target.name, 'slurm-exporter-auth');
+    assert.equal(es.spec.data[0].secretKey, 'jwt_hs256.key');
+    assert.equal(find(objects, 'Secret'), undefined, 'the ExternalSecret makes the Secret');
+    const { cfg } = loadRenderedConfig(objects);
+    assert.equal(cfg.server.leaderElection.mode, 'sharded');
+    assert.equal(cfg.slurm.user, 'slurm');
+    assert.equal(cfg.slurm.cluster, 'hpc-west');
+    assertCredentialMountedAsFile(objects, 'slurm.jwtKeyFile', cfg, 'slurm-exporter-auth', 'jwt_hs256.key');
+    const np = get(objects, 'NetworkPolicy') as Obj;
+    assert.deepEqual(np.spec.egress[0], { ports: [{ port: 6820, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '10.20.0.0/24' } }] });
+    assert.deepEqual(np.spec.egress[2].to, [{ ipBlock: { cidr: '10.0.0.1/32' } }]);
+  });
+
+  it('blue-green: a Rollout with active and preview Services, no auto-promotion, the analysis; the token from a SealedSecret', async () => {
+    const objects = await render('ci/bluegreen-values.yaml', { valuesFiles: ['ci/bluegreen-values.yaml'] });
+    const bg = (get(objects, 'Rollout') as Obj).spec.strategy.blueGreen;
+    assert.deepEqual(bg, {
+      activeService: 'slurm-exporter',
+      previewService: 'slurm-exporter-preview',
+      autoPromotionEnabled: false,
+      scaleDownDelaySeconds: 30,
+      prePromotionAnalysis: { templates: [{ templateName: 'success-rate' }], args: [{ name: 'service-name', value: 'slurm-exporter-preview' }] },
+    });
+    assert.equal((get(objects, 'Rollout') as Obj).spec.replicas, 3);
+    assert.ok(find(objects, 'Service', 'slurm-exporter-preview'));
+    const ss = get(objects, 'SealedSecret') as Obj;
+    assert.equal(ss.metadata.name, 'slurm-exporter-auth');
+    assert.deepEqual(Object.keys(ss.spec.encryptedData), ['token']);
+    assert.equal(ss.spec.template.metadata.name, 'slurm-exporter-auth');
+    assert.deepEqual((get(objects, 'VerticalPodAutoscaler') as Obj).spec.updatePolicy, { updateMode: 'Recreate', minReplicas: 2 });
+    assert.equal((get(objects, 'PodDisruptionBudget') as Obj).spec.minAvailable, 2);
+    assertProbes(objects, '/health');
+    const { cfg } = loadRenderedConfig(objects);
+    assert.deepEqual([cfg.server.leaderElection.leaseDurationMs, cfg.server.leaderElection.renewDeadlineMs, cfg.server.leaderElection.retryPeriodMs], [20_000, 15_000, 3_000]);
+    for (const cm of objects.filter((o) => o.metadata.labels?.grafana_dashboard === '1')) assert.equal(cm.metadata.namespace, 'grafana');
+  });
+
+  it('no Role and no API token where the mode does not use the Kubernetes API (active-active, etcd, election off)', async () => {
+    for (const [what, opts] of [
+      ['ci/active-active-values.yaml', { valuesFiles: ['ci/active-active-values.yaml'] }],
+      ['ci/etcd-values.yaml', { valuesFiles: ['ci/etcd-values.yaml'] }],
+      ['--set config.server.leaderElection.enabled=false', { set: { 'config.server.leaderElection.enabled': false } }],
+    ] as const) {
+      const objects = await render(what, opts);
+      assert.equal(find(objects, 'Role'), undefined, `${what}: no Role`);
+      assert.equal(find(objects, 'RoleBinding'), undefined, `${what}: no RoleBinding`);
+      assertApiToken(objects, false);
+      const np = get(objects, 'NetworkPolicy') as Obj;
+      assert.ok(!(np.spec.egress as Obj[]).some((r) => r.ports.some((p: Obj) => p.port === 6443)), `${what}: no egress to the API`);
+      const { cfg } = loadRenderedConfig(objects);
+      if (what.includes('etcd')) {
+        assert.equal(cfg.server.leaderElection.backend, 'etcd');
+        assert.deepEqual(np.spec.egress.at(-1).ports, [{ port: 2379, protocol: 'TCP' }]);
+      } else {
+        assert.equal(cfg.server.leaderElection.enabled, false);
+        assertProbes(objects, '/ready');
+      }
+    }
+    const aa = await render('ci/active-active-values.yaml', { valuesFiles: ['ci/active-active-values.yaml'] });
+    const { cfg } = loadRenderedConfig(aa);
+    assert.equal(cfg.server.leaderElection.mode, 'active-active');
+    assert.equal(cfg.slurm.user, 'prometheus');
+    assertCredentialMountedAsFile(aa, 'slurm.tokenFile', cfg, 'slurm-credentials', 'slurm-token');
+    assert.equal(find(aa, 'Secret'), undefined, 'existingSecret: the chart makes none');
+  });
+
+  it('multi-region: the cluster label in the config, a region label on every target, a release-specific name', async () => {
+    const objects = await render('ci/multi-region-values.yaml', { valuesFiles: ['ci/multi-region-values.yaml'] });
+    const { cfg } = loadRenderedConfig(objects);
+    assert.equal(cfg.slurm.cluster, 'hpc-east');
+    assert.equal(cfg.server.leaderElection.leaseName, 'slurm-exporter-hpc-east');
+    const sm = get(objects, 'ServiceMonitor') as Obj;
+    assert.deepEqual(sm.spec.endpoints[0].relabelings, [{ action: 'replace', targetLabel: 'region', replacement: 'us-east-1' }]);
+    assert.ok(find(objects, 'Deployment', 'slurm-exporter-hpc-east'));
+  });
+
+  it('checksum/config changes with the exporter configuration, and only with it', async () => {
+    const sum = async (what: string, set: Record<string, string | number | boolean>) =>
+      (get(await render(what, { set }), 'Deployment') as Obj).spec.template.metadata.annotations['checksum/config'] as string;
+    const base = await sum('checksum: default', {});
+    assert.match(base, /^[0-9a-f]{64}$/);
+    assert.equal(await sum('checksum: default again', {}), base, 'stable');
+    assert.notEqual(await sum('checksum: jobs interval', { 'config.collectors.jobs.interval': '60s' }), base);
+    assert.notEqual(await sum('checksum: log level', { 'config.log.level': 'debug' }), base);
+    assert.equal(await sum('checksum: replicas', { replicaCount: 4 }), base, 'a change outside the config does not roll for nothing');
+  });
+
+  it('bad values fail at helm template: the schema, and the checks across values', async () => {
+    const cases: [Record<string, string | number | boolean | null>, RegExp][] = [
+      [{ replicaCount: 0 }, /replicaCount.*minimum/],
+      [{ 'config.collectors.jobs.intervl': '30s' }, /additional properties 'intervl'/],
+      [{ 'config.collectors.jobs.interval': '3x' }, /collectors\/jobs\/interval/],
+      [{ 'config.server.leaderElection.mode': 'leader' }, /leaderElection\/mode/],
+      [{ 'config.slurm.token': 'eyJ' }, /additional properties 'token'/],
+      [{ 'auth.type': 'password' }, /auth\/type/],
+      [{ 'extraEnv[0].name': 'SLURM_JWT', 'extraEnv[0].value': 'x' }, /extraEnv/],
+      [{ 'securityContext.allowPrivilegeEscalation': true }, /allowPrivilegeEscalation/],
+      [{ 'autoscaling.enabled': true }, /HorizontalPodAutoscaler only helps in sharded mode.*active-passive/],
+      [{ 'config.server.leaderElection.mode': 'sharded', 'autoscaling.enabled': true, 'autoscaling.maxReplicas': 12 }, /maxReplicas \(12\) is above the number of enabled collector groups \(9\)/],
+      [{ 'config.server.leaderElection.mode': 'sharded', 'replicaCount': 3, 'config.collectors.jobs.enabled': false, 'config.collectors.nodes.enabled': false, 'config.collectors.fairshare.enabled': false, 'config.collectors.licenses.enabled': false, 'config.collectors.slurmdbd.enabled': false, 'config.collectors.reservations.enabled': false, 'config.collectors.scheduler.enabled': false }, /replicaCount \(3\) is above the number of enabled collector groups \(2\)/],
+      [{ replicaCount: 2 }, /minAvailable \(2\) must be below the replica count \(2\)/],
+      [{ 'auth.type': 'jwtKey' }, /set auth.user/],
+      [{ 'auth.existingSecret': 'a', 'auth.sealedSecret.enabled': true, 'auth.sealedSecret.encryptedValue': 'x' }, /choose one of/],
+      [{ 'auth.externalSecret.enabled': true }, /secretStoreRef.name/],
+      [{ 'config.server.leaderElection.backend': 'etcd', 'config.server.leaderElection.etcd.endpoints[0]': 'http://etcd:2379' }, /networkPolicy.etcd/],
+      [{ 'config.slurm.url': 'http://slurmrestd:6820', 'networkPolicy.slurmrestd.namespaceSelector': null, 'networkPolicy.slurmrestd.podSelector': null }, /networkPolicy.slurmrestd: give cidrs/],
+    ];
+    for (const [set, re] of cases) {
+      const err = await helmTemplateFails({ set });
+      assert.match(err, re, `--set ${JSON.stringify(set)}`);
+    }
+  });
+
+  it('values.schema.json knows every key of the exporter\'s configuration, except those the chart sets itself', () => {
+    const schema = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as Obj;
+    const leaves: string[] = [];
+    const walk = (s: Obj, p: string[]) => {
+      if (s.properties) for (const [k, v] of Object.entries(s.properties as Record<string, Obj>)) walk(v, [...p, k]);
+      else leaves.push(p.join('.'));
+    };
+    walk(schema.properties.config, []);
+    const chartSets = ['server.listenAddress', 'server.leaderElection.identity', 'server.leaderElection.kubeconfig', 'slurm.token', 'slurm.tokenFile', 'slurm.jwtKeyFile'];
+    const exporter = listFields().map((f) => f.path);
+    assert.deepEqual(leaves.sort(), exporter.filter((p) => !chartSets.includes(p)).sort());
+    for (const p of chartSets) assert.ok(exporter.includes(p), `${p} is still an exporter key`);
+  });
+
+  it('the chart\'s and the kustomize manifests\' copies of monitoring/ equal their sources (scripts/sync-chart-files.ts)', () => {
+    const off = planSync(ROOT).filter((e) => e.state !== 'same');
+    assert.deepEqual(
+      off.map((e) => `${e.target}: ${e.state}`),
+      [],
+      'run `node scripts/sync-chart-files.ts` after changing monitoring/prometheus-rules.yaml or monitoring/dashboards/',
+    );
+  });
+
+  it('a PrometheusRule from a rules file: groups unchanged, the alerts\' own templates not expanded by Helm', async () => {
+    // A copy of the chart with a known rules file, so the template is proven whatever monitoring/ holds now.
+    const dir = mkdtempSync(path.join(tmpdir(), 'chart-'));
+    try {
+      const chart = path.join(dir, 'slurm-exporter');
+      cpSync(CHART, chart, { recursive: true });
+      mkdirSync(path.join(chart, 'files'), { recursive: true });
+      const rules = [
+        '# comment kept',
+        'groups:',
+        '  - name: slurm-exporter.availability',
+        '    rules:',
+        '      - alert: SlurmExporterDown',
+        '        expr: up{job="slurm-exporter"} == 0',
+        '        for: 1m',
+        '        labels:',
+        '          severity: critical',
+        '        annotations:',
+        '          summary: "SLURM Exporter is down"',
+        '          description: "{{ $labels.instance }} has been down for {{ $value | humanizeDuration }}."',
+        '      - record: slurm:nodes:sum',
+        '        expr: |',
+        '          sum by (cluster, state) (',
+        '            slurm_nodes',
+        '          )',
+        '',
+      ].join('\n');
+      writeFileSync(path.join(chart, 'files/prometheus-rules.yaml'), rules);
+      const objects = await render('temporary chart with a rules file', { chart });
+      const rule = get(objects, 'PrometheusRule') as Obj;
+      assert.deepEqual(validateObject(rule), []);
+      assert.deepEqual(rule.spec.groups, (YAML.parse(rules) as Obj).groups);
+      assert.equal(rule.spec.groups[0].rules[0].annotations.description, '{{ $labels.instance }} has been down for {{ $value | humanizeDuration }}.');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('kustomize deploy/kubernetes', () => {
+  const overlays = { 'active-passive': '/health', sharded: '/ready', 'active-active': '/ready' } as const;
+  let helmDefault: K8sObject[];
+  before(async () => {
+    helmDefault = await render('default values (for comparison)', {});
+  });
+
+  for (const [overlay, readiness] of Object.entries(overlays) as [keyof typeof overlays, '/ready' | '/health'][]) {
+    it(`overlays/${overlay}: renders with kubectl kustomize, every object valid, the same behaviours as the chart`, async () => {
+      const r = await kustomize(path.join(KUSTOMIZE, 'overlays', overlay));
+      timings.push({ what: `kubectl kustomize overlays/${overlay}`, ms: r.ms });
+      const objects = r.objects;
+      assertAllValid(objects, `overlays/${overlay}`);
+      for (const o of objects) assert.equal(o.metadata.namespace, 'monitoring');
+      const d = get(objects, 'Deployment') as Obj;
+      assert.equal(d.spec.replicas, 3);
+      assert.deepEqual(d.spec.strategy.rollingUpdate, { maxUnavailable: 1, maxSurge: 1 });
+      assertAntiAffinity(objects);
+      assertProbes(objects, readiness);
+      assertPodSecurity(objects);
+      const election = overlay !== 'active-active';
+      assertApiToken(objects, election);
+      const { cfg } = loadRenderedConfig(objects);
+      assert.equal(cfg.server.leaderElection.mode, overlay);
+      assert.equal(cfg.server.leaderElection.enabled, election);
+      assertCredentialMountedAsFile(objects, 'slurm.tokenFile', cfg, 'slurm-exporter-auth', 'token');
+      if (election) {
+        assert.equal(cfg.server.leaderElection.identity, POD_NAME);
+        assert.equal(cfg.server.leaderElection.namespace, 'monitoring');
+        assert.deepEqual(roleVerbs(objects), documentedVerbs(overlay as 'active-passive' | 'sharded'));
+        assert.deepEqual((get(objects, 'RoleBinding') as Obj).subjects, [{ kind: 'ServiceAccount', name: 'slurm-exporter', namespace: 'monitoring' }]);
+        await exerciseRole((get(objects, 'Role') as Obj).rules, overlay as 'active-passive' | 'sharded');
+      } else {
+        assert.equal(find(objects, 'Role'), undefined);
+      }
+      assert.equal((get(objects, 'PodDisruptionBudget') as Obj).spec.minAvailable, 2);
+      const np = get(objects, 'NetworkPolicy') as Obj;
+      assert.deepEqual(np.spec.ingress[0].ports, [{ protocol: 'TCP', port: 9341 }]);
+      assert.equal((np.spec.egress as Obj[]).some((e) => e.ports.some((p: Obj) => p.port === 6443)), election);
+      assertMonitoring(objects, (id) => `slurm-exporter-dashboard-${id}`);
+      // The config's ConfigMap name carries a content hash, so a change rolls the pods.
+      assert.match(d.spec.template.spec.volumes.find((v: Obj) => v.name === 'config').configMap.name, /^slurm-exporter-config-[a-z0-9]{10}$/);
+      // The same pod as the chart's in the same mode: security contexts, resources, probe timings.
+      if (overlay === 'active-passive') {
+        const hc = container(helmDefault);
+        const kc = container(objects);
+        for (const k of ['securityContext', 'resources', 'livenessProbe', 'readinessProbe', 'startupProbe', 'ports']) {
+          const norm = (v: unknown) => JSON.parse(JSON.stringify(v, (key, x: unknown) => (key === 'scheme' ? undefined : x))) as unknown;
+          assert.deepEqual(norm(kc[k]), norm(hc[k]), `container ${k} as in the chart`);
+        }
+        assert.deepEqual(workload(objects).spec.template.spec.securityContext, workload(helmDefault).spec.template.spec.securityContext);
+      }
+    });
+  }
+});
