@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ExporterConfig } from '../config/types.ts';
-import { errText, isoSeconds, ms } from './format.ts';
+import { errText, isoSeconds, ms, ms1 } from './format.ts';
 import type { Report } from './report.ts';
 
 type SlurmConfig = ExporterConfig['slurm'];
@@ -143,7 +143,7 @@ export async function checkConnect(report: Report, cfg: SlurmConfig): Promise<bo
   if (ca === false) return false;
   try {
     const c = await attempt(ep, ca, cfg);
-    report.add({ section: 'connection', check: ep.kind, status: 'ok', message: `${ep.display} connected in ${ms(c.ms)}${ep.kind === 'unix' || net.isIP(ep.host) ? '' : ` (${c.remote})`}`, data: { ms: c.ms, remote: c.remote } });
+    report.add({ section: 'connection', check: ep.kind, status: 'ok', message: `${ep.display} connected in ${ms(c.ms)}${ep.kind === 'unix' || net.isIP(ep.host) ? '' : ` (${c.remote})`}`, data: { ms: ms1(c.ms), remote: c.remote } });
     tlsFindings(report, c, cfg);
     return true;
   } catch (err) {

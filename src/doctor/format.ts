@@ -34,3 +34,8 @@ export function isoSeconds(epochMs: number): string {
 export function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Milliseconds to 0.1 ms, for --output json. */
+export function ms1(n: number): number {
+  return Math.round(n * 10) / 10;
+}

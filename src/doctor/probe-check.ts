@@ -2,7 +2,7 @@
 // answers 401 or 404); a connection closed or left silent is the failure. The answer's Date header, when there
 // is one, is the server's clock for the skew check.
 import type { ExporterConfig } from '../config/types.ts';
-import { errText, ms } from './format.ts';
+import { errText, ms, ms1 } from './format.ts';
 import { slurmGet } from './http.ts';
 import type { Report } from './report.ts';
 
@@ -48,7 +48,7 @@ export async function checkProbe(report: Report, cfg: SlurmConfig): Promise<Prob
     const a = await slurmGet(cfg, '/');
     const took = performance.now() - t0;
     const server = typeof a.headers.server === 'string' ? `, Server: ${a.headers.server}` : '';
-    report.add({ section: 'connection', check: 'http', status: 'ok', message: `answered HTTP ${a.status} to an unauthenticated GET / in ${ms(took)}${server}`, data: { ms: took, status: a.status } });
+    report.add({ section: 'connection', check: 'http', status: 'ok', message: `answered HTTP ${a.status} to an unauthenticated GET / in ${ms(took)}${server}`, data: { ms: ms1(took), status: a.status } });
     return { skewSeconds: skewOf(a.headers.date, a.sentAt, a.receivedAt) };
   } catch (err) {
     const f = failure(err, cfg);

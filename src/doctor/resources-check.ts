@@ -7,7 +7,7 @@ import { RESOURCE_KINDS, endpointOf, groupOf } from '../slurm/resources.ts';
 import type { RestSource } from '../slurm/rest/client.ts';
 import { type FetchResult, SlurmFetchError } from '../slurm/source.ts';
 import { authFix, fetchFix } from './fixes.ts';
-import { bytes, errText, ms } from './format.ts';
+import { bytes, errText, ms, ms1 } from './format.ts';
 import type { Report } from './report.ts';
 
 export type Outcome = { state: 'ok'; takenAt: number } | { state: 'unsupported' | 'failing' | 'skipped'; reason: string };
@@ -70,7 +70,7 @@ function succeeded<K extends ResourceKind>(report: Report, out: Fetched, kind: K
   out.data[kind] = res.data;
   out.outcomes.set(kind, { state: 'ok', takenAt });
   const odd = res.anomalies.unknown.length ? `; ${res.anomalies.unknown.length} value(s) this exporter does not know, passed through (${res.anomalies.unknown.slice(0, 3).join(', ')})` : '';
-  const data = { ms: took, bytes: res.bytes, requests: res.requests };
+  const data = { ms: ms1(took), bytes: res.bytes, requests: res.requests };
   report.add({ section: 'resources', check: endpointOf(kind), status: 'ok', message: `${summary(kind, res.data)}, ${bytes(res.bytes)} in ${ms(took)}${odd}`, data });
   if (kind === 'cluster') controllersDown(report, res.data as ResourceData['cluster']);
 }

@@ -1,13 +1,14 @@
 // `slurm-exporter doctor` as an operator runs it (bin/slurm-exporter): against the real Slurm 22.05 lab, with
 // wrong, expired and short-lived tokens, a bad config file, nothing listening, every fault of the simulator's
-// fault matrix, a skewed server clock, a unix socket, and a running exporter (the post-deployment checks).
+// fault matrix, a skewed server clock, TLS, a unix socket, and a running exporter (the post-deployment checks).
 // Each case asserts the exit code (0 all well, 1 warnings, 2 failures), the finding that says what happened and
 // the line that says what to fix; every output of every run is checked for the secrets in play.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -92,6 +93,38 @@ async function doctor(args: string[], env: Record<string, string> = {}): Promise
   }
   assert.equal(json.code, text.code, 'the same exit code in both formats');
   return { ...json, json: JSON.parse(json.stdout) as JsonReport, text: text.stdout };
+}
+
+/** An HTTP(S) relay in front of the simulator, optionally with its own Date header. */
+async function proxyTo(target: string, opts: { date?: () => string; tls?: { key: Buffer; cert: Buffer } }): Promise<{ url: string; stop(): Promise<void> }> {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const up = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (u) => {
+      res.writeHead(u.statusCode ?? 502, { ...u.headers, ...(opts.date ? { date: opts.date() } : {}) });
+      u.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  };
+  const server = opts.tls ? https.createServer(opts.tls, handler) : http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** A CA and a certificate it signed for localhost and 127.0.0.1, valid one day (openssl). */
+function makePki(): { ca: string; key: string; cert: string } {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=doctor-test-ca');
+  writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'server.ext');
+  return { ca: path.join(dir, 'ca.crt'), key: path.join(dir, 'server.key'), cert: path.join(dir, 'server.crt') };
 }
 
 function find(r: Run, check: string, status?: Finding['status']): Finding {
@@ -345,25 +378,43 @@ describe('doctor against the simulator: the fault matrix', () => {
   });
 
   it('the server clock 2 h ahead (Date header): exit 1, synchronise the clocks', async () => {
-    const skewed = http.createServer((req, res) => {
-      const up = http.request(`${url}${req.url}`, { headers: req.headers }, (u) => {
-        res.writeHead(u.statusCode ?? 502, { ...u.headers, date: new Date(Date.now() + 2 * 3600_000).toUTCString() });
-        u.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    });
-    await new Promise<void>((r) => skewed.listen(0, '127.0.0.1', r));
+    const proxy = await proxyTo(url, { date: () => new Date(Date.now() + 2 * 3600_000).toUTCString() });
     try {
-      const r = await doctor(['--slurm.url', `http://127.0.0.1:${(skewed.address() as net.AddressInfo).port}`, '--config.file', conf, '--slurm.jwt-key-file', keyFile, '--slurm.user', 'root']);
+      const r = await doctor(['--slurm.url', proxy.url, '--config.file', conf, '--slurm.jwt-key-file', keyFile, '--slurm.user', 'root']);
       assert.equal(r.code, 1, r.text);
       const c = find(r, 'clock', 'warn');
       assert.match(c.message, /^the server's clock is (119 min|2 h 0 min) ahead of this host's/);
       assert.match(c.fix!, /^synchronise the clocks/);
       assert.deepEqual(statuses(r, 'warn'), ['clock']);
     } finally {
-      skewed.closeAllConnections();
-      await new Promise((r) => skewed.close(r));
+      await proxy.stop();
+    }
+  });
+
+  it('TLS: an untrusted certificate fails; with slurm.tls.caFile it is verified (and expiring soon)', async () => {
+    const pki = makePki();
+    const proxy = await proxyTo(url, { tls: { key: readFileSync(pki.key), cert: readFileSync(pki.cert) } });
+    try {
+      const https = proxy.url;
+      const untrusted = await doctor(['--slurm.url', https, '--config.file', conf, '--slurm.jwt-key-file', keyFile, '--slurm.user', 'root']);
+      assert.equal(untrusted.code, 2, untrusted.text);
+      const t = find(untrusted, 'tls', 'fail');
+      assert.match(t.message, /^TLS 127\.0\.0\.1:\d+: slurmrestd's certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
+      assert.match(t.fix!, /^set slurm\.tls\.caFile to the CA bundle/);
+
+      const withCa = file('tls.yaml', `${readFileSync(conf, 'utf8')}\n`.replace('slurm:\n', `slurm:\n  tls: { caFile: ${pki.ca} }\n`));
+      const trusted = await doctor(['--slurm.url', https, '--config.file', withCa, '--slurm.jwt-key-file', keyFile, '--slurm.user', 'root']);
+      assert.equal(trusted.code, 1, trusted.text);
+      assert.equal(find(trusted, 'tls').status, 'ok');
+      assert.match(find(trusted, 'certificate', 'warn').message, /^certificate of localhost expires \S+ \(in 0 days\)/);
+      assert.deepEqual(statuses(trusted, 'warn'), ['certificate']);
+      assert.equal(collectorStates(trusted).supported?.length, 14);
+
+      const plain = await doctor(['--slurm.url', https.replace('https:', 'http:'), '--config.file', conf, '--slurm.jwt-key-file', keyFile, '--slurm.user', 'root']);
+      assert.equal(plain.code, 2, plain.text);
+      assert.match(find(plain, 'http', 'fail').fix!, /if it serves TLS use https:\/\//);
+    } finally {
+      await proxy.stop();
     }
   });
 

@@ -31,6 +31,7 @@ import {
   kustomize,
   type K8sObject,
   ROOT,
+  type TemplateOptions,
   run,
   tool,
   validateObject,
@@ -45,7 +46,7 @@ const CI_VALUES = readdirSync(path.join(CHART, 'ci'))
 const POD_NAME = 'slurm-exporter-7d9f8c6b5-x2k4q';
 const timings: { what: string; ms: number }[] = [];
 
-async function render(what: string, o: Parameters<typeof helmTemplate>[0] = {}) {
+async function render(what: string, o: TemplateOptions = {}) {
   const r = await helmTemplate(o);
   timings.push({ what, ms: r.ms });
   return r.objects;
@@ -234,10 +235,11 @@ function assertMonitoring(objects: K8sObject[], dashboardName: (id: string) => s
   }
 }
 
-before(() => {
-  // Fails the whole file with the way out when the binaries are missing.
-  tool('helm');
-  tool('kubectl');
+it('helm 4 and kubectl 1.35 are in .tools/bin (else: run scripts/install-test-deps.sh)', async () => {
+  const helm = await run(tool('helm'), ['version', '--short']);
+  assert.match(helm.stdout, /^v4\./, helm.stdout + helm.stderr);
+  const kubectl = await run(tool('kubectl'), ['version', '--client']);
+  assert.match(kubectl.stdout, /Client Version: v1\.35\./, kubectl.stdout + kubectl.stderr);
 });
 
 after(() => {
@@ -325,7 +327,7 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
       await exerciseRole((get(objects, 'Role') as Obj).rules, 'active-passive');
     });
 
-    it('Services: ClusterIP and headless on 9341; the ServiceMonitor scrapes only the first, every pod', () => {
+    it('Services: ClusterIP and headless on 9341; the ServiceMonitor scrapes every pod through the headless one only', () => {
       const svc = get(objects, 'Service', 'slurm-exporter') as Obj;
       const headless = get(objects, 'Service', 'slurm-exporter-headless') as Obj;
       assert.equal(headless.spec.clusterIP, 'None');
@@ -334,7 +336,7 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
       const sm = get(objects, 'ServiceMonitor') as Obj;
       const sel = sm.spec.selector.matchLabels as Record<string, string>;
       const matches = (o: Obj) => Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v);
-      assert.deepEqual(objects.filter((o) => o.kind === 'Service' && matches(o as Obj)).map((o) => o.metadata.name), ['slurm-exporter']);
+      assert.deepEqual(objects.filter((o) => o.kind === 'Service' && matches(o as Obj)).map((o) => o.metadata.name), ['slurm-exporter-headless']);
       assert.equal(sm.spec.endpoints[0].port, 'http-metrics');
       assert.equal(sm.spec.endpoints[0].path, '/metrics');
       assert.equal(sm.spec.jobLabel, 'app.kubernetes.io/name', 'job="slurm-exporter" whatever the release name');
@@ -451,6 +453,11 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
     });
     assert.equal((get(objects, 'Rollout') as Obj).spec.replicas, 3);
     assert.ok(find(objects, 'Service', 'slurm-exporter-preview'));
+    // Argo re-points the active and preview Services during a rollout; the ServiceMonitor scrapes through the
+    // headless one, which it leaves alone, so no pod drops out of the scrape while an old leader still leads.
+    const sel = (get(objects, 'ServiceMonitor') as Obj).spec.selector.matchLabels as Record<string, string>;
+    const scraped = objects.filter((o) => o.kind === 'Service' && Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v));
+    assert.deepEqual(scraped.map((o) => o.metadata.name), ['slurm-exporter-headless']);
     const ss = get(objects, 'SealedSecret') as Obj;
     assert.equal(ss.metadata.name, 'slurm-exporter-auth');
     assert.deepEqual(Object.keys(ss.spec.encryptedData), ['token']);
@@ -464,11 +471,12 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
   });
 
   it('no Role and no API token where the mode does not use the Kubernetes API (active-active, etcd, election off)', async () => {
-    for (const [what, opts] of [
+    const cases: [string, TemplateOptions][] = [
       ['ci/active-active-values.yaml', { valuesFiles: ['ci/active-active-values.yaml'] }],
       ['ci/etcd-values.yaml', { valuesFiles: ['ci/etcd-values.yaml'] }],
       ['--set config.server.leaderElection.enabled=false', { set: { 'config.server.leaderElection.enabled': false } }],
-    ] as const) {
+    ];
+    for (const [what, opts] of cases) {
       const objects = await render(what, opts);
       assert.equal(find(objects, 'Role'), undefined, `${what}: no Role`);
       assert.equal(find(objects, 'RoleBinding'), undefined, `${what}: no RoleBinding`);
@@ -526,6 +534,7 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
       [{ 'autoscaling.enabled': true }, /HorizontalPodAutoscaler only helps in sharded mode.*active-passive/],
       [{ 'config.server.leaderElection.mode': 'sharded', 'autoscaling.enabled': true, 'autoscaling.maxReplicas': 12 }, /maxReplicas \(12\) is above the number of enabled collector groups \(9\)/],
       [{ 'config.server.leaderElection.mode': 'sharded', 'replicaCount': 3, 'config.collectors.jobs.enabled': false, 'config.collectors.nodes.enabled': false, 'config.collectors.fairshare.enabled': false, 'config.collectors.licenses.enabled': false, 'config.collectors.slurmdbd.enabled': false, 'config.collectors.reservations.enabled': false, 'config.collectors.scheduler.enabled': false }, /replicaCount \(3\) is above the number of enabled collector groups \(2\)/],
+      [{ 'config.server.leaderElection.mode': 'sharded', 'autoscaling.enabled': true, 'verticalAutoscaler.enabled': true, 'verticalAutoscaler.updateMode': 'Recreate' }, /verticalAutoscaler and autoscaling both act on CPU\/memory/],
       [{ replicaCount: 2 }, /minAvailable \(2\) must be below the replica count \(2\)/],
       [{ 'auth.type': 'jwtKey' }, /set auth.user/],
       [{ 'auth.existingSecret': 'a', 'auth.sealedSecret.enabled': true, 'auth.sealedSecret.encryptedValue': 'x' }, /choose one of/],
@@ -592,7 +601,7 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
       writeFileSync(path.join(chart, 'files/prometheus-rules.yaml'), rules);
       const objects = await render('temporary chart with a rules file', { chart });
       const rule = get(objects, 'PrometheusRule') as Obj;
-      assert.deepEqual(validateObject(rule), []);
+      assert.deepEqual(validateObject(rule as K8sObject), []);
       assert.deepEqual(rule.spec.groups, (YAML.parse(rules) as Obj).groups);
       assert.equal(rule.spec.groups[0].rules[0].annotations.description, '{{ $labels.instance }} has been down for {{ $value | humanizeDuration }}.');
     } finally {

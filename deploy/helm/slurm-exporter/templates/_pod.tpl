@@ -29,6 +29,10 @@ metadata:
   annotations:
     # A change of the exporter's configuration rolls the pods.
     checksum/config: {{ include "slurm-exporter.configYaml" . | sha256sum }}
+    {{- if and (eq .Values.auth.type "jwtKey") .Values.auth.jwtKeyBase64 }}
+    # The exporter reads the HS256 key once at start (a token file it re-reads): a new key rolls the pods.
+    checksum/jwt-key: {{ .Values.auth.jwtKeyBase64 | sha256sum }}
+    {{- end }}
     {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
