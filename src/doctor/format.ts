@@ -1,7 +1,7 @@
 // Figures as an operator reads them: "12 ms", "1.4 MiB", "23 h 5 min".
 
 export function ms(n: number): string {
-  return n < 10 ? `${n.toFixed(1)} ms` : n < 10_000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`;
+  return n < 10 ? `${n.toFixed(1)} ms` : n < 10_000 ? `${Math.round(n)} ms` : `${Number((n / 1000).toFixed(1))} s`;
 }
 
 export function bytes(n: number): string {

@@ -3,7 +3,7 @@
 // optimistic concurrency (409 Conflict) decides races; times are MicroTime (six fractional digits: a real API
 // server refuses JavaScript's three). Expiry is judged the client-go way: by how long the record has been seen
 // unchanged on our own clock, so clock skew between replicas does not matter.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Pool } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import type { LeaseBackend, LeaseObservation } from './elector.ts';
@@ -14,6 +14,11 @@ export interface KubeConnection {
   server: string;
   /** Bearer token; never logged. */
   token?: string;
+  /**
+   * Where the token comes from, re-read when it changes: a projected service-account token is rotated by the
+   * kubelet (about hourly), and an old one is refused once it expires.
+   */
+  tokenFile?: string;
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
@@ -38,7 +43,23 @@ export function inClusterConnection(env: NodeJS.ProcessEnv = process.env, dir = 
     ca = undefined;
   }
   const h = host.includes(':') ? `[${host}]` : host;
-  return { server: `https://${h}:${port}`, token, ca };
+  return { server: `https://${h}:${port}`, token, tokenFile: `${dir}/token`, ca };
+}
+
+/** The current token: the file's when it has changed since the last read (mtime), else the one held. */
+function currentToken(conn: KubeConnection, seen: { mtimeMs: number }): string | undefined {
+  if (!conn.tokenFile) return conn.token;
+  try {
+    const st = statSync(conn.tokenFile);
+    if (st.mtimeMs !== seen.mtimeMs) {
+      const fresh = readFileSync(conn.tokenFile, 'utf8').trim();
+      if (fresh) conn.token = fresh;
+      seen.mtimeMs = st.mtimeMs;
+    }
+  } catch {
+    // Between the kubelet's atomic swaps the file may be missing for a moment: keep the token held.
+  }
+  return conn.token;
 }
 
 type Rec = Record<string, unknown>;
@@ -132,6 +153,7 @@ interface LeaseObject {
 
 export class KubeLeaseBackend implements LeaseBackend {
   private readonly conn: KubeConnection;
+  private readonly tokenSeen = { mtimeMs: 0 };
   private readonly pool: Pool;
   private readonly path: string;
   private readonly collection: string;
@@ -167,7 +189,8 @@ export class KubeLeaseBackend implements LeaseBackend {
 
   private async call(method: string, path: string, signal: AbortSignal, body?: unknown): Promise<{ status: number; json: Rec }> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.conn.token) headers.authorization = `Bearer ${this.conn.token}`;
+    const token = currentToken(this.conn, this.tokenSeen);
+    if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await this.pool.request({ method: method as 'GET', path, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
     const text = await res.body.text();

@@ -4,11 +4,11 @@
 // leader cut off from the backend steps down by its renew deadline).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubeApiError} from '../../src/ha/kube-lease.ts';
-import { KubeLeaseBackend, kubeconfigConnection, microTime } from '../../src/ha/kube-lease.ts';
+import { KubeLeaseBackend, inClusterConnection, kubeconfigConnection, microTime } from '../../src/ha/kube-lease.ts';
 import { EtcdLeaseBackend } from '../../src/ha/etcd-lease.ts';
 import { LeaderElector } from '../../src/ha/elector.ts';
 import { FakeKubeApi, type PolicyRule, documentedRole } from '../support/fake-kube-api.ts';
@@ -29,6 +29,23 @@ describe('Kubernetes Lease backend against the API fake', () => {
 
   const backend = (identity: string, token: string, now?: () => number) =>
     new KubeLeaseBackend({ server, token }, { namespace: 'hpc', name: 'exp', identity, leaseDurationMs: 3000, now });
+
+  it('re-reads a rotated service-account token file (the kubelet rotates projected tokens)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sa-'));
+    try {
+      writeFileSync(path.join(dir, 'token'), 'tok-a\n');
+      const conn = inClusterConnection({ KUBERNETES_SERVICE_HOST: '127.0.0.1' }, dir)!;
+      const b = new KubeLeaseBackend({ ...conn, server, ca: undefined }, { namespace: 'hpc', name: 'rotated', identity: 'r', leaseDurationMs: 3000 });
+      assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: true, holder: 'r' });
+      // The kubelet swaps in a new token: the next request carries it.
+      writeFileSync(path.join(dir, 'token'), 'tok-b\n');
+      utimesSync(path.join(dir, 'token'), new Date(), new Date(Date.now() + 5000));
+      assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: true, holder: 'r' });
+      assert.equal(api.log.at(-1)?.token, 'tok-b', 'the renewal went out with the new token');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('writes MicroTime with exactly six fractional digits', () => {
     assert.equal(microTime(Date.UTC(2026, 10, 24, 10, 30, 45, 123)), '2026-11-24T10:30:45.123000Z');
