@@ -90,6 +90,13 @@ function failedFetch(report: Report, cfg: ExporterConfig, out: Fetched, kind: Re
   report.add({ section: 'resources', check, status: 'fail', message: `${e.kind}: ${e.message}`, fix: fetchFix(e, cfg, groupOf(kind)), data: { kind: e.kind, status: e.status } });
 }
 
+function summarise(report: Report, out: Fetched, stop: string | undefined, skipped: ResourceKind[]): void {
+  if (stop && skipped.length) report.add({ section: 'resources', check: 'others', status: 'skip', message: `not fetched (${stop}): ${skipped.map(endpointOf).join(', ')}` });
+  if (!stop && [...out.outcomes.values()].some((o) => o.state === 'ok')) {
+    report.add({ section: 'credentials', check: 'auth', status: 'ok', message: 'slurmrestd accepted the credentials' });
+  }
+}
+
 /** Fetches each kind once; data for the collectors and what became of each kind. */
 export async function checkResources(report: Report, source: RestSource, cfg: ExporterConfig, kinds: readonly ResourceKind[]): Promise<Fetched> {
   const out: Fetched = { data: {}, outcomes: new Map() };
@@ -112,10 +119,6 @@ export async function checkResources(report: Report, source: RestSource, cfg: Ex
       if (e.kind === 'auth' || e.kind === 'version') stop = e.kind === 'auth' ? 'the credentials were refused' : 'the API version is gone';
     }
   }
-  if (stop && skipped.length) report.add({ section: 'resources', check: 'others', status: 'skip', message: `not fetched (${stop}): ${skipped.map(endpointOf).join(', ')}` });
-  const states = [...out.outcomes.values()];
-  if (!stop && states.some((o) => o.state === 'ok')) {
-    report.add({ section: 'credentials', check: 'auth', status: 'ok', message: 'slurmrestd accepted the credentials' });
-  }
+  summarise(report, out, stop, skipped);
   return out;
 }

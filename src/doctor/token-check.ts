@@ -86,15 +86,19 @@ async function registerKey(report: Report, cfg: SlurmConfig): Promise<void> {
   report.secret(await readFile(cfg.jwtKeyFile).catch(() => undefined));
 }
 
-/** Checks the credential; false when there is none that could work. */
+function noCredential(report: Report, cfg: SlurmConfig): void {
+  if (cfg.url!.startsWith('unix:')) {
+    add(report, { check: 'token', status: 'ok', message: 'no token: over the unix socket slurmrestd authenticates the user this process runs as (auth/local)' });
+    return;
+  }
+  add(report, { check: 'token', status: 'warn', message: 'no credential configured: slurmrestd with auth/jwt refuses every request', fix: 'set SLURM_JWT, --slurm.token-file (SLURM_JWT_FILE), or --slurm.jwt-key-file with --slurm.user' });
+}
+
+/** Checks the credential; false when it cannot even be read. */
 export async function checkToken(report: Report, cfg: SlurmConfig): Promise<boolean> {
   const auth = new SlurmAuth(cfg);
   if (auth.mode === 'none') {
-    if (cfg.url!.startsWith('unix:')) {
-      add(report, { check: 'token', status: 'ok', message: 'no token: over the unix socket slurmrestd authenticates the user this process runs as (auth/local)' });
-      return true;
-    }
-    add(report, { check: 'token', status: 'warn', message: 'no credential configured: slurmrestd with auth/jwt refuses every request', fix: 'set SLURM_JWT, --slurm.token-file (SLURM_JWT_FILE), or --slurm.jwt-key-file with --slurm.user' });
+    noCredential(report, cfg);
     return true;
   }
   await registerKey(report, cfg);
@@ -111,9 +115,8 @@ export async function checkToken(report: Report, cfg: SlurmConfig): Promise<bool
   await checkFileMode(report, 'JWT key file', cfg.jwtKeyFile);
   if (auth.mode === 'key-file') {
     add(report, { check: 'token', status: 'ok', message: `${auth.describe()}: each valid ${span(cfg.jwtLifetimeMs / 1000)}, renewed before it expires`, data: { mode: auth.mode, user: cfg.user } });
-    return true;
+  } else {
+    checkExpiry(report, cfg, auth, checkUser(report, cfg, token));
   }
-  const user = checkUser(report, cfg, token);
-  checkExpiry(report, cfg, auth, user);
   return true;
 }

@@ -226,6 +226,16 @@ describe('doctor against the real Slurm 22.05 lab', () => {
     assert.equal(find(r, 'auth').status, 'ok');
   });
 
+  it('a token file that is not there: exit 2, and where to put the token', async () => {
+    const missing = path.join(dir, 'no-such.token');
+    const r = await doctor(['--slurm.token-file', missing], { SLURM_REST_URL: lab.SLURM_REST_URL });
+    assert.equal(r.code, 2, r.text);
+    const tok = find(r, 'token', 'fail');
+    assert.equal(tok.message, `token file ${missing}: no such file`);
+    assert.match(tok.fix!, new RegExp(`^write a token from \`scontrol token username=<user> lifespan=<seconds>\` to ${missing}, readable by the exporter's user`));
+    assert.ok(!r.json.findings.some((f) => f.section === 'api'), 'nothing is asked of Slurm without a token');
+  });
+
   it('a world-readable token file: a warning to chmod it', async () => {
     const tokenFile = file('open.token', lab.SLURM_JWT, 0o644);
     const r = await doctor(['--slurm.token-file', tokenFile], { SLURM_REST_URL: lab.SLURM_REST_URL });
