@@ -196,7 +196,7 @@ describe('doctor against the real Slurm 22.05 lab', () => {
     const r = await doctor([], { ...labEnv, SLURM_JWT: wrong });
     assert.equal(r.code, 2, r.text);
     const auth = find(r, 'auth', 'fail');
-    assert.match(auth.message, /^slurmrestd refused the credentials \(HTTP 500 for \/slurm\/v0\.0\.38\/ping, JWT from SLURM_JWT\)/);
+    assert.match(auth.message, /^slurmrestd refused the credentials \(HTTP 500 for \/slurm\/v0\.0\.38\/ping, JWT from slurm\.token \(SLURM_JWT or the configuration file\)\)/);
     assert.match(auth.fix!, /scontrol token username=<user>.*AuthAltTypes=auth\/jwt/);
     assert.match(find(r, 'others', 'skip').message, /^not fetched \(the credentials were refused\): nodes, jobs/);
     assert.equal(find(r, 'all').status, 'skip', 'no collector rendered');
@@ -208,7 +208,7 @@ describe('doctor against the real Slurm 22.05 lab', () => {
     SECRETS.add(expired);
     const r = await doctor([], { ...labEnv, SLURM_JWT: expired });
     assert.equal(r.code, 2, r.text);
-    assert.match(find(r, 'token', 'fail').message, /^JWT from SLURM_JWT: the token expired at \S+ \(60 min ago\)/);
+    assert.match(find(r, 'token', 'fail').message, /^JWT from slurm\.token \(SLURM_JWT or the configuration file\): the token expired at \S+ \(60 min ago\)/);
     assert.match(find(r, 'token').fix!, /fresh token.*--slurm\.jwt-key-file/);
     assert.match(find(r, 'auth', 'fail').message, /refused the credentials/);
   });

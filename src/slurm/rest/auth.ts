@@ -44,7 +44,7 @@ export class SlurmAuth {
       case 'token-file':
         return `JWT from ${this.cfg.tokenFile}`;
       case 'token':
-        return 'JWT from SLURM_JWT';
+        return 'JWT from slurm.token (SLURM_JWT or the configuration file)';
       default:
         return 'no authentication';
     }
