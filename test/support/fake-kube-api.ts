@@ -4,6 +4,9 @@
 // docs/high-availability.md), 404 for a missing lease, 409 AlreadyExists on a create, resourceVersion optimistic
 // concurrency (409 Conflict on a stale update), 400 for a MicroTime without exactly six fractional digits or a
 // body that is not a Lease; plus injected latency and outages, per token (to cut one replica off).
+// Besides Leases, a generic read-only store of namespaced objects (ConfigMaps, Secrets, Deployments, ...; see
+// KINDS) answers GET (one object, or a list filtered by labelSelector) under the same authentication and RBAC, and
+// API groups can be declared absent (404 for everything under them, as for a CRD that is not installed).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -31,6 +34,27 @@ export interface FakeKubeOptions {
   forbiddenTokens?: string[];
   /** The rules of the Role bound to `tokens`; by default those of the Role in docs/high-availability.md. */
   rules?: PolicyRule[];
+  /** API groups this server does not serve (e.g. `monitoring.coreos.com` when the Prometheus Operator is absent). */
+  absentGroups?: string[];
+}
+
+/** The generic kinds the fake stores: resource (plural) to its group, version and kind. */
+export const KINDS: Record<string, { group: string; version: string; kind: string }> = {
+  configmaps: { group: '', version: 'v1', kind: 'ConfigMap' },
+  secrets: { group: '', version: 'v1', kind: 'Secret' },
+  services: { group: '', version: 'v1', kind: 'Service' },
+  deployments: { group: 'apps', version: 'v1', kind: 'Deployment' },
+  networkpolicies: { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy' },
+  servicemonitors: { group: 'monitoring.coreos.com', version: 'v1', kind: 'ServiceMonitor' },
+  prometheusrules: { group: 'monitoring.coreos.com', version: 'v1', kind: 'PrometheusRule' },
+};
+
+/** A stored object: what the test gives, plus the server-set metadata. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; [k: string]: unknown };
+  [k: string]: unknown;
 }
 
 const DOC = new URL('../../docs/high-availability.md', import.meta.url);
@@ -57,12 +81,12 @@ export function documentedRole(): { name: string; rules: PolicyRule[] } {
 const GROUP = 'coordination.k8s.io';
 const anyOf = (list: string[] | undefined, want: string) => list !== undefined && (list.includes(want) || list.includes('*'));
 
-/** Whether a rule lets `verb` act on the lease `name` (undefined for the collection), as RBAC decides. */
-function grants(rules: PolicyRule[], verb: string, name: string | undefined): boolean {
+/** Whether a rule lets `verb` act on `resource` `name` (undefined for the collection), as RBAC decides. */
+function grants(rules: PolicyRule[], verb: string, name: string | undefined, group = GROUP, resource = 'leases'): boolean {
   return rules.some(
     (r) =>
-      anyOf(r.apiGroups, GROUP) &&
-      anyOf(r.resources, 'leases') &&
+      anyOf(r.apiGroups, group) &&
+      anyOf(r.resources, resource) &&
       anyOf(r.verbs, verb) &&
       (r.resourceNames === undefined || r.resourceNames.length === 0 || (name !== undefined && r.resourceNames.includes(name))),
   );
@@ -83,9 +107,28 @@ function verbOf(method: string, name: string | undefined, query: URLSearchParams
 
 const MICRO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
 const PATH = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases(?:\/([^/]+))?$/;
+// Core kinds under /api/v1, the others under /apis/<group>/<version>.
+const GENERIC = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/;
+
+/** Equality-based label selector (`a=b`, `a==b`, `a!=b`, `a`, `!a`, comma-separated); null when not understood. */
+export function parseSelector(sel: string): ((labels: Record<string, string>) => boolean) | null {
+  const tests: ((l: Record<string, string>) => boolean)[] = [];
+  for (const term of sel.split(',').map((t) => t.trim()).filter((t) => t !== '')) {
+    const m = /^(!?)([A-Za-z0-9./_-]+)(?:\s*(!=|==|=)\s*([A-Za-z0-9._-]*))?$/.exec(term);
+    if (!m) return null;
+    const [, not, key, op, value] = m as unknown as [string, string, string, string | undefined, string | undefined];
+    if (op === undefined) tests.push(not ? (l) => !(key in l) : (l) => key in l);
+    else if (not) return null;
+    else if (op === '!=') tests.push((l) => l[key] !== value);
+    else tests.push((l) => l[key] === value);
+  }
+  return (labels) => tests.every((t) => t(labels));
+}
 
 export class FakeKubeApi {
   readonly leases = new Map<string, Lease>();
+  /** Generic objects by `<resource>/<namespace>/<name>`. */
+  readonly objects = new Map<string, KubeObject>();
   /** Requests seen: method, path, status. */
   readonly log: { method: string; path: string; status: number; token: string }[] = [];
   /** Added to every answer. */
@@ -125,6 +168,28 @@ export class FakeKubeApi {
     for (const s of this.sockets) s.destroy();
   }
 
+  /** Stores `obj` as the API server would hold it: kind, apiVersion and the server-set metadata added. */
+  add(resource: string, obj: KubeObject): KubeObject {
+    const k = KINDS[resource];
+    if (!k) throw new Error(`fake-kube-api: unknown resource ${resource}; known: ${Object.keys(KINDS).join(', ')}`);
+    const ns = obj.metadata.namespace ?? 'default';
+    const stored: KubeObject = {
+      apiVersion: k.group ? `${k.group}/${k.version}` : k.version,
+      kind: k.kind,
+      ...obj,
+      metadata: {
+        ...obj.metadata,
+        namespace: ns,
+        resourceVersion: String(++this.rv),
+        uid: `uid-${this.rv}`,
+        creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        managedFields: [{ manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: new Date().toISOString() }],
+      },
+    };
+    this.objects.set(`${resource}/${ns}/${obj.metadata.name}`, stored);
+    return stored;
+  }
+
   holder(namespace: string, name: string): string {
     return String(this.leases.get(`${namespace}/${name}`)?.spec.holderIdentity ?? '');
   }
@@ -159,7 +224,7 @@ export class FakeKubeApi {
     if (!token || ![...this.opts.tokens, ...(this.opts.forbiddenTokens ?? [])].includes(token)) return status(401, 'Unauthorized', 'Unauthorized');
     const url = new URL(req.url ?? '/', 'http://fake');
     const m = PATH.exec(url.pathname);
-    if (!m) return status(404, 'NotFound', `the server could not find the requested resource`);
+    if (!m) return this.generic(req.method ?? '', url, token, send, status);
     const ns = decodeURIComponent(m[1]!);
     const name = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
     const verb = verbOf(req.method ?? '', name, url.searchParams);
@@ -223,5 +288,35 @@ export class FakeKubeApi {
       return had ? send(200, { kind: 'Status', status: 'Success' }) : status(404, 'NotFound', `leases.coordination.k8s.io "${name}" not found`);
     }
     return status(405, 'MethodNotAllowed', `${req.method} is not supported`);
+  }
+
+  /** GET of the generic kinds: one object, or the list filtered by labelSelector; 404 under an absent group. */
+  private generic(method: string, url: URL, token: string, send: (code: number, body: unknown) => void, status: (code: number, reason: string, message: string) => void): void {
+    const notFound = () => status(404, 'NotFound', 'the server could not find the requested resource');
+    const m = GENERIC.exec(url.pathname);
+    if (!m) return notFound();
+    const [, group = '', version = 'v1', nsRaw, resource, nameRaw] = m as unknown as [string, string | undefined, string | undefined, string, string, string | undefined];
+    const kind = KINDS[resource];
+    if (this.opts.absentGroups?.includes(group) || !kind || kind.group !== group || kind.version !== version) return notFound();
+    const ns = decodeURIComponent(nsRaw);
+    const name = nameRaw === undefined ? undefined : decodeURIComponent(nameRaw);
+    const verb = verbOf(method, name, url.searchParams);
+    if (this.opts.forbiddenTokens?.includes(token) || !grants(this.rules, verb, name, group, resource)) {
+      const what = `${resource}${group ? `.${group}` : ''}${name === undefined ? '' : ` "${name}"`}`;
+      const message = `${what} is forbidden: User "system:serviceaccount:${ns}:slurm-exporter" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${ns}"`;
+      return send(403, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Forbidden', details: { ...(name === undefined ? {} : { name }), group, kind: resource }, code: 403 });
+    }
+    if (method !== 'GET' || verb === 'watch') return status(405, 'MethodNotAllowed', `this fake serves only get and list on ${resource}`);
+    if (name !== undefined) {
+      const o = this.objects.get(`${resource}/${ns}/${name}`);
+      return o ? send(200, o) : status(404, 'NotFound', `${resource}${group ? `.${group}` : ''} "${name}" not found`);
+    }
+    const match = parseSelector(url.searchParams.get('labelSelector') ?? '');
+    if (!match) return status(400, 'BadRequest', `unable to parse requirement: ${url.searchParams.get('labelSelector')}`);
+    // As a real API server does, list items carry neither kind nor apiVersion: the list does.
+    const items = [...this.objects.entries()]
+      .filter(([k, o]) => k.startsWith(`${resource}/${ns}/`) && match(o.metadata.labels ?? {}))
+      .map(([, o]) => Object.fromEntries(Object.entries(o).filter(([f]) => f !== 'kind' && f !== 'apiVersion')));
+    send(200, { kind: `${kind.kind}List`, apiVersion: group ? `${group}/${version}` : version, metadata: { resourceVersion: String(this.rv) }, items });
   }
 }

@@ -12,8 +12,12 @@ export interface PrometheusProcess {
   output: string[];
 }
 
-/** Starts Prometheus scraping `targets` (host:port) every `scrapeInterval`. */
-export async function startPrometheus(opts: { targets: string[]; scrapeInterval?: string; metricsPath?: string }): Promise<PrometheusProcess> {
+/**
+ * Starts Prometheus scraping `targets` (host:port) every `scrapeInterval`. `adminApi` adds --web.enable-admin-api
+ * (TSDB snapshots); `dataDir` is the TSDB directory to use (kept on stop: the caller owns it), by default one
+ * inside the throw-away directory.
+ */
+export async function startPrometheus(opts: { targets: string[]; scrapeInterval?: string; metricsPath?: string; adminApi?: boolean; dataDir?: string }): Promise<PrometheusProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), 'prometheus-'));
   const port = await freePort();
   const interval = opts.scrapeInterval ?? '1s';
@@ -36,7 +40,12 @@ export async function startPrometheus(opts: { targets: string[]; scrapeInterval?
     binary: '/usr/bin/prometheus',
     pkg: 'prometheus',
     dir,
-    args: [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    args: [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${opts.dataDir ?? path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      ...(opts.adminApi ? ['--web.enable-admin-api'] : []),
+    ],
     what: 'Prometheus /-/ready',
     ready: async () => (await fetch(`${url}/-/ready`)).ok,
     timeoutMs: 30_000,
