@@ -1,4 +1,4 @@
-// Command line: run the exporter (default), check-config, doctor, simulate. Exit codes: 0 ok, 1 runtime failure,
+// Command line: run the exporter (default), check-config, doctor, backup, simulate. Exit codes: 0 ok, 1 runtime failure,
 // 2 bad configuration or usage.
 import { Command, CommanderError, Option } from 'commander';
 import { addConfigOptions, resolveConfig, assertSourceConfigured, renderEffectiveConfig, ConfigError } from './config/load.ts';
@@ -101,6 +101,20 @@ export function buildProgram(): Command {
       // Loaded only for this command, like the simulator.
       const { runDoctor } = await import('./doctor/run.ts');
       const code = await runDoctor(cmd.opts(), process.env, process.stdout);
+      process.stdout.write('', () => process.exit(code));
+    });
+
+  program
+    .command('backup')
+    .description('create, list, verify, restore and prune backups, or run them on a schedule (slurm-exporter backup --help)')
+    .helpOption(false)
+    .passThroughOptions()
+    .allowUnknownOption()
+    .argument('[args...]', 'a backup subcommand and its options')
+    .action(async (args: string[]) => {
+      // Loaded only for this command: the exporter itself never loads the backup tooling.
+      const { runBackupCli } = await import('./backup/cli.ts');
+      const code = await runBackupCli(args, { out: process.stdout, err: process.stderr, env: process.env });
       process.stdout.write('', () => process.exit(code));
     });
 

@@ -14,24 +14,30 @@ export interface CronSchedule {
   weekdaysRestricted: boolean;
 }
 
-const FIELDS = [
+interface Field {
+  name: string;
+  min: number;
+  max: number;
+}
+
+const FIELDS: readonly Field[] = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
   { name: 'month', min: 1, max: 12 },
   { name: 'day of week', min: 0, max: 7 },
-] as const;
+];
 
 const ALIASES: Record<string, string> = { '@hourly': '0 * * * *', '@daily': '0 0 * * *', '@weekly': '0 0 * * 0', '@monthly': '0 0 1 * *' };
 
-function num(s: string, f: (typeof FIELDS)[number]): number {
+function num(s: string, f: Field): number {
   if (!/^\d+$/.test(s)) throw new Error(`${f.name}: "${s}" is not a number`);
   const n = Number(s);
   if (n < f.min || n > f.max) throw new Error(`${f.name}: ${n} is out of range (${f.min}-${f.max})`);
   return n;
 }
 
-function parsePart(part: string, f: (typeof FIELDS)[number], out: Set<number>): void {
+function parsePart(part: string, f: Field, out: Set<number>): void {
   const [range, stepText] = part.split('/') as [string, string | undefined];
   const step = stepText === undefined ? 1 : num(stepText, { ...f, min: 1, max: f.max + 1 });
   let lo: number = f.min;
@@ -50,7 +56,7 @@ export function parseCron(text: string): CronSchedule {
   const fields = (ALIASES[text.trim()] ?? text).trim().split(/\s+/);
   if (fields.length !== 5) throw new Error(`"${text}": a schedule has 5 fields (minute hour day-of-month month day-of-week), found ${fields.length}`);
   const sets = fields.map((field, i) => {
-    const f = FIELDS[i] as (typeof FIELDS)[number];
+    const f = FIELDS[i] as Field;
     const out = new Set<number>();
     try {
       for (const part of field.split(',')) parsePart(part, f, out);

@@ -76,3 +76,29 @@ export class DestinationError extends Error {
     this.destination = destination;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Added for the commands: how they load the S3 destination and the Prometheus/Kubernetes sources, which are
+// imported only when configured (so a local-only run never loads the AWS SDK).
+
+/** What `backup.primary` / `backup.secondary` say about an S3 destination. */
+export interface S3DestinationOptions {
+  /** `primary` or `secondary`. */
+  name: string;
+  bucket: string;
+  /** Key prefix inside the bucket ('' or ending in '/'). */
+  prefix: string;
+  endpoint?: string;
+  region?: string;
+  forcePathStyle: boolean;
+}
+
+/** src/backup/destinations/s3.ts exports `createS3Destination` of this type. */
+export type S3DestinationFactory = (opts: S3DestinationOptions) => Destination;
+
+/**
+ * src/backup/sources/prometheus.ts and kubernetes.ts export `createSource` of this type. The whole effective
+ * configuration is passed (typed loosely so this contract does not depend on the config module); the `backup:`
+ * section is at `config.backup`.
+ */
+export type SourceFactory = (config: unknown, env: NodeJS.ProcessEnv) => BackupSource | Promise<BackupSource>;

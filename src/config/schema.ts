@@ -2,7 +2,8 @@
 // sections are server / slurm / collectors / limits / log / demo, with "30s"-style durations; parsing yields
 // ExporterConfig (milliseconds, bytes). The docs generator and --help read descriptions from here.
 import * as z from 'zod';
-import type { CollectorGroupConfig, ExporterConfig } from './types.ts';
+import type { BackupConfig, BackupDestinationConfig, BackupTypeName, CollectorGroupConfig, ExporterConfig } from './types.ts';
+import { parseCron } from '../backup/cron.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from './units.ts';
 
 import { COLLECTOR_GROUPS, GROUP_DEFAULTS, type CollectorGroup } from '../slurm/resources.ts';
@@ -162,6 +163,175 @@ function groupSchema(group: CollectorGroup) {
     .prefault({});
 }
 
+// ---------------------------------------------------------------------------------------------
+// backup: (slurm-exporter backup ...; docs/backup.md)
+
+export const BACKUP_TYPE_NAMES: readonly BackupTypeName[] = ['configuration', 'monitoring', 'deployment', 'certificates', 'logs'];
+
+/** The defaults of the backup guide: how often and how long each type is kept, and what runs by default. */
+export const BACKUP_DEFAULTS: Record<BackupTypeName, { schedule: string; retention: string; enabled: boolean; what: string }> = {
+  configuration: { schedule: '0 */6 * * *', retention: '90d', enabled: true, what: 'the exporter config, web config, alerting rules, Alertmanager config, dashboards and Helm values' },
+  monitoring: { schedule: '0 2 * * *', retention: '30d', enabled: false, what: 'a Prometheus TSDB snapshot (needs the Prometheus admin API)' },
+  deployment: { schedule: '0 */12 * * *', retention: '30d', enabled: false, what: "the release's Kubernetes objects (needs the Kubernetes API)" },
+  certificates: { schedule: '0 0 * * 0', retention: '365d', enabled: true, what: 'the TLS files the web config names' },
+  logs: { schedule: '0 3 * * *', retention: '7d', enabled: true, what: 'the files under backup.paths.logDir' },
+};
+
+function cronField() {
+  return leaf<string>((v) => {
+    if (typeof v !== 'string') return { error: `${show(v)} is not a cron schedule (e.g. "0 2 * * *")` };
+    try {
+      parseCron(v);
+      return { value: v.trim() };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  });
+}
+
+function backupTypeSchema(t: BackupTypeName) {
+  const d = BACKUP_DEFAULTS[t];
+  return z
+    .strictObject({
+      enabled: doc(boolField().prefault(d.enabled), 'boolean', `Back up ${d.what}.`),
+      schedule: doc(cronField().prefault(d.schedule), 'cron', `When \`backup schedule\` backs up ${t} (minute hour day-of-month month day-of-week, local time); also the RPO \`backup verify\` checks.`),
+      retention: doc(durationField({ positive: true }).prefault(d.retention), durationType, `How long ${t} backups are kept; \`backup prune\` deletes older ones.`),
+    })
+    .prefault({});
+}
+
+function destinationSchema(name: string) {
+  const retention = z.strictObject(
+    Object.fromEntries(BACKUP_TYPE_NAMES.map((t) => [t, doc(durationField({ positive: true }).optional(), durationType, `Retention of ${t} backups at the ${name} destination.`, { defaultText: `backup.${t}.retention` })])) as Record<
+      BackupTypeName,
+      z.ZodOptional<ReturnType<typeof durationField>>
+    >,
+  );
+  return z
+    .strictObject({
+      path: doc(stringField().optional(), 'path', `Local directory of the ${name} copy (a mounted volume); or give s3.bucket.`, { defaultText: 'unset' }),
+      s3: z
+        .strictObject({
+          bucket: doc(stringField().optional(), 'string', `S3 bucket of the ${name} copy.`, { defaultText: 'unset' }),
+          prefix: doc(z.string().prefault(''), 'string', 'Key prefix inside the bucket, e.g. `slurm-exporter/`.', { defaultText: '""' }),
+          endpoint: doc(stringField().optional(), 'URL', 'S3-compatible endpoint (MinIO, Ceph); unset for AWS.', { defaultText: 'AWS' }),
+          region: doc(stringField().optional(), 'string', 'Bucket region.', { defaultText: '$AWS_REGION' }),
+          forcePathStyle: doc(boolField().prefault(false), 'boolean', 'Path-style URLs (bucket in the path), as MinIO and Ceph need.'),
+        })
+        .optional(),
+      required: doc(boolField().prefault(true), 'boolean', `A backup counts as done only when the ${name} destination holds it and its checksum reads back.`),
+      retention: retention.optional(),
+    })
+    .optional();
+}
+
+function backupSchema() {
+  const types = z.strictObject(Object.fromEntries(BACKUP_TYPE_NAMES.map((t) => [t, backupTypeSchema(t)])) as Record<BackupTypeName, ReturnType<typeof backupTypeSchema>>);
+  return z
+    .strictObject({
+      ...types.shape,
+      primary: destinationSchema('primary'),
+      secondary: destinationSchema('secondary'),
+      encryption: z
+        .strictObject({
+          keyEnv: doc(stringField().prefault('SLURM_EXPORTER_BACKUP_KEY'), 'string', 'Environment variable holding the current backup key (32 bytes as 64 hex digits or base64). Never a flag.'),
+          keyFile: doc(stringField().optional(), 'path', 'File with the current key (hex, base64 or 32 raw bytes), used when the variable is unset.', { defaultText: 'unset' }),
+          oldKeyFiles: doc(stringListField().prefault([]), 'list of paths', 'Files with earlier keys: archives written before a key rotation still decrypt.', { defaultText: '[]' }),
+        })
+        .prefault({}),
+      paths: z
+        .strictObject({
+          configFile: doc(stringField().optional(), 'path', 'Exporter configuration file to back up.', { defaultText: 'the --config.file in use' }),
+          webConfigFile: doc(stringField().optional(), 'path', 'Web config to back up; its TLS files are the certificates backup.', { defaultText: 'server.webConfigFile' }),
+          rulesFile: doc(stringField().optional(), 'path', 'Prometheus alerting rules, e.g. monitoring/prometheus-rules.yaml.', { defaultText: 'unset' }),
+          alertmanagerFile: doc(stringField().optional(), 'path', 'Alertmanager configuration, e.g. monitoring/alertmanager.yaml.', { defaultText: 'unset' }),
+          dashboardsDir: doc(stringField().optional(), 'path', 'Directory of Grafana dashboards (*.json), e.g. monitoring/dashboards.', { defaultText: 'unset' }),
+          helmValuesFile: doc(stringField().optional(), 'path', 'Helm values file of the release.', { defaultText: 'unset' }),
+          logDir: doc(stringField().optional(), 'path', 'Directory of the exporter\'s log files (the logs backup).', { defaultText: 'unset' }),
+        })
+        .prefault({}),
+      listenAddress: doc(stringField(checkListenAddress).prefault(':9342'), 'host:port', '`backup schedule`: where /metrics and /health are served.'),
+    })
+    .prefault({});
+}
+
+type BackupInput = z.output<ReturnType<typeof backupSchema>>;
+type DestinationInput = NonNullable<BackupInput['primary']>;
+
+function backupIssues(b: BackupInput, issue: (path: (string | number)[], message: string) => void): void {
+  for (const name of ['primary', 'secondary'] as const) {
+    const d = b[name];
+    if (!d) continue;
+    const hasS3 = d.s3?.bucket !== undefined;
+    if (d.path !== undefined && hasS3) issue(['backup', name], 'give either path (a local directory) or s3.bucket, not both');
+    if (d.path === undefined && !hasS3) issue(['backup', name], 'needs path (a local directory) or s3.bucket');
+  }
+  if (b.secondary && !b.primary) issue(['backup', 'secondary'], 'is set without backup.primary');
+}
+
+function toDestination(d: DestinationInput | undefined): BackupDestinationConfig | undefined {
+  if (!d) return undefined;
+  const retentionMs: Partial<Record<BackupTypeName, number>> = {};
+  for (const t of BACKUP_TYPE_NAMES) if (d.retention?.[t] !== undefined) retentionMs[t] = d.retention[t];
+  return {
+    kind: d.path !== undefined ? 'local' : 's3',
+    path: d.path,
+    bucket: d.s3?.bucket,
+    prefix: d.s3?.prefix ?? '',
+    endpoint: d.s3?.endpoint,
+    region: d.s3?.region,
+    forcePathStyle: d.s3?.forcePathStyle ?? false,
+    required: d.required,
+    retentionMs,
+  };
+}
+
+function toBackupConfig(b: BackupInput): BackupConfig {
+  const types = Object.fromEntries(BACKUP_TYPE_NAMES.map((t) => [t, { enabled: b[t].enabled, schedule: b[t].schedule, retentionMs: b[t].retention }])) as BackupConfig['types'];
+  return {
+    types,
+    primary: toDestination(b.primary),
+    secondary: toDestination(b.secondary),
+    encryption: { keyEnv: b.encryption.keyEnv, keyFile: b.encryption.keyFile, oldKeyFiles: b.encryption.oldKeyFiles },
+    paths: {
+      configFile: b.paths.configFile,
+      webConfigFile: b.paths.webConfigFile,
+      rulesFile: b.paths.rulesFile,
+      alertmanagerFile: b.paths.alertmanagerFile,
+      dashboardsDir: b.paths.dashboardsDir,
+      helmValuesFile: b.paths.helmValuesFile,
+      logDir: b.paths.logDir,
+    },
+    listenAddress: b.listenAddress,
+  };
+}
+
+function destinationFileShape(d: BackupDestinationConfig | undefined): Record<string, unknown> | undefined {
+  if (!d) return undefined;
+  const retention = Object.fromEntries(Object.entries(d.retentionMs).map(([t, ms]) => [t, formatDuration(ms)]));
+  const s3 = Object.fromEntries(
+    Object.entries({ bucket: d.bucket, prefix: d.prefix, endpoint: d.endpoint, region: d.region, forcePathStyle: d.forcePathStyle }).filter(([, v]) => v !== undefined),
+  );
+  return {
+    ...(d.kind === 'local' ? { path: d.path } : { s3 }),
+    required: d.required,
+    ...(Object.keys(retention).length ? { retention } : {}),
+  };
+}
+
+function backupFileShape(b: BackupConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const t of BACKUP_TYPE_NAMES) out[t] = { enabled: b.types[t].enabled, schedule: b.types[t].schedule, retention: formatDuration(b.types[t].retentionMs) };
+  const primary = destinationFileShape(b.primary);
+  const secondary = destinationFileShape(b.secondary);
+  if (primary) out.primary = primary;
+  if (secondary) out.secondary = secondary;
+  out.encryption = Object.fromEntries(Object.entries(b.encryption).filter(([, v]) => v !== undefined));
+  out.paths = Object.fromEntries(Object.entries(b.paths).filter(([, v]) => v !== undefined));
+  out.listenAddress = b.listenAddress;
+  return out;
+}
+
 export function buildConfigSchema(ctx: SchemaContext) {
   const leaderElection = z
     .strictObject({
@@ -288,10 +458,11 @@ export function buildConfigSchema(ctx: SchemaContext) {
     .prefault({});
 
   return z
-    .strictObject({ server, slurm, collectors, limits, log, demo })
+    .strictObject({ server, slurm, collectors, limits, log, demo, backup: backupSchema() })
     .superRefine((c, rctx) => {
       const issue = (path: (string | number)[], message: string) => rctx.addIssue({ code: 'custom', path, message });
       const fmt = formatDuration;
+      backupIssues(c.backup, issue);
 
       for (const g of COLLECTOR_GROUPS) {
         const gc = c.collectors[g];
@@ -385,6 +556,7 @@ export function buildConfigSchema(ctx: SchemaContext) {
         demo: c.demo.enabled,
         demoNodes: c.demo.nodes,
         demoJobs: c.demo.jobs,
+        backup: toBackupConfig(c.backup),
       };
     });
 }
@@ -397,7 +569,7 @@ const _outputIsExporterConfig: Equals<z.output<ConfigSchema>, ExporterConfig> = 
 void _outputIsExporterConfig;
 
 /** Top-level keys of the file. */
-export const TOP_LEVEL_KEYS = ['server', 'slurm', 'collectors', 'limits', 'log', 'demo'] as const;
+export const TOP_LEVEL_KEYS = ['server', 'slurm', 'collectors', 'limits', 'log', 'demo', 'backup'] as const;
 
 /**
  * The effective configuration in the file's shape ("30s", "2GiB"), so check-config output can be
@@ -453,6 +625,7 @@ export function toFileShape(cfg: ExporterConfig): Record<string, unknown> {
     limits: { ...cfg.limits },
     log: { ...cfg.log },
     demo: { enabled: cfg.demo, nodes: cfg.demoNodes, jobs: cfg.demoJobs },
+    backup: backupFileShape(cfg.backup),
   };
 }
 

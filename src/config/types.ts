@@ -43,6 +43,57 @@ export interface LeaderElectionConfig {
   etcdEndpoints: string[];
 }
 
+export type BackupTypeName = 'configuration' | 'monitoring' | 'deployment' | 'certificates' | 'logs';
+
+export interface BackupTypeConfig {
+  enabled: boolean;
+  /** 5-field cron expression (minute hour day-of-month month day-of-week), host local time. */
+  schedule: string;
+  retentionMs: number;
+}
+
+/** A local directory (path) or an S3 bucket; exactly one of the two kinds. */
+export interface BackupDestinationConfig {
+  kind: 'local' | 's3';
+  path: string | undefined;
+  bucket: string | undefined;
+  prefix: string;
+  endpoint: string | undefined;
+  region: string | undefined;
+  forcePathStyle: boolean;
+  /** A backup counts as done only when every required destination holds it. */
+  required: boolean;
+  /** Overrides the type's retention at this destination (e.g. a shorter one on the local copy). */
+  retentionMs: Partial<Record<BackupTypeName, number>>;
+}
+
+export interface BackupConfig {
+  types: Record<BackupTypeName, BackupTypeConfig>;
+  primary: BackupDestinationConfig | undefined;
+  secondary: BackupDestinationConfig | undefined;
+  encryption: {
+    /** Environment variable holding the current key (hex or base64 of 32 bytes). */
+    keyEnv: string;
+    /** File with the current key, used when keyEnv is unset or empty. */
+    keyFile: string | undefined;
+    /** Files with earlier keys, so archives written before a rotation still decrypt. */
+    oldKeyFiles: string[];
+  };
+  paths: {
+    /** undefined: the file the exporter was started with (--config.file). */
+    configFile: string | undefined;
+    /** undefined: server.webConfigFile. */
+    webConfigFile: string | undefined;
+    rulesFile: string | undefined;
+    alertmanagerFile: string | undefined;
+    dashboardsDir: string | undefined;
+    helmValuesFile: string | undefined;
+    logDir: string | undefined;
+  };
+  /** `backup schedule`: where /metrics and /health are served. */
+  listenAddress: string;
+}
+
 export interface ExporterConfig {
   server: {
     listenAddress: string;
@@ -83,4 +134,5 @@ export interface ExporterConfig {
   demo: boolean;
   demoNodes: number;
   demoJobs: number;
+  backup: BackupConfig;
 }

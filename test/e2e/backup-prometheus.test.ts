@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PrometheusSource } from '../../src/backup/sources/prometheus.ts';
+import { PrometheusSource, createSource } from '../../src/backup/sources/prometheus.ts';
 import type { SourceContext, SourceFile } from '../../src/backup/types.ts';
 import { waitFor } from '../support/exporter-process.ts';
 import { type PrometheusProcess, startPrometheus } from '../support/prometheus.ts';
@@ -89,6 +89,14 @@ describe('Prometheus TSDB snapshot backup, restored into a second Prometheus', (
     assert.deepEqual(seen.filter((p) => p.startsWith('api/')).sort(), ['api/config.json', 'api/rules.json', 'api/targets.json']);
     assert.deepEqual(readdirSync(path.join(dataDir, 'snapshots')), [], 'the snapshot directory is removed afterwards');
 
+    // A consumer may gather every file before reading one (to write a manifest first): the snapshot must outlive
+    // the listing until the last read, then go.
+    const gathered: SourceFile[] = [];
+    for await (const f of source.collect(ctx)) gathered.push(f);
+    assert.equal(readdirSync(path.join(dataDir, 'snapshots')).length, 1, 'kept while files are unread');
+    for (const f of gathered) await writeFile(path.join(work, 'again'), f.path, f);
+    assert.deepEqual(readdirSync(path.join(dataDir, 'snapshots')), [], 'removed after the last read');
+
     await first!.stop();
     first = undefined;
     second = await startPrometheus({ targets: [], dataDir: restored });
@@ -106,6 +114,14 @@ describe('Prometheus TSDB snapshot backup, restored into a second Prometheus', (
     };
     await assert.rejects(files(), /^Error: Prometheus POST http:\/\/127\.0\.0\.1:\d+\/api\/v1\/admin\/tsdb\/snapshot\?skip_head=false: HTTP \d+: admin APIs disabled \(start Prometheus with --web\.enable-admin-api\)$/);
     assert.ok(!existsSync(path.join(restored, 'snapshots')) || readdirSync(path.join(restored, 'snapshots')).length === 0);
+  });
+
+  it('createSource reads backup.prometheus and names what is missing', () => {
+    assert.throws(() => createSource({ backup: {} }, {}), /^Error: backup\.prometheus\.url is not set: the monitoring backup needs it$/);
+    assert.throws(() => createSource({ backup: { prometheus: { url: 'http://p:9090' } } }, {}), /backup\.prometheus\.dataDir is not set/);
+    assert.throws(() => createSource({ backup: { prometheus: { url: 'http://p:9090', dataDir, basicAuth: { username: 'u' } } } }, {}), /basicAuth needs both username and passwordFile/);
+    const src = createSource({ backup: { prometheus: { url: 'http://p:9090', dataDir, bearerTokenFile: '/run/token' } } }, {}) as PrometheusSource;
+    assert.equal(src.describe(), `Prometheus TSDB snapshot from http://p:9090 (data dir ${dataDir})`);
   });
 
   it('a URL with credentials in it is refused, so they cannot reach describe() or an error', () => {

@@ -1,9 +1,13 @@
 // The deployment-state source against the project's Kubernetes API fake: what is read (by label selector, per
 // kind), how it is cleaned, how Secrets are kept out of an unencrypted archive, RBAC refusals and an absent CRD.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { parse } from 'yaml';
-import { KubernetesSource } from '../../src/backup/sources/kubernetes.ts';
+import { parse, stringify } from 'yaml';
+import { KubernetesSource, createSource } from '../../src/backup/sources/kubernetes.ts';
 import type { SourceContext, SourceFile } from '../../src/backup/types.ts';
 import { FakeKubeApi } from '../support/fake-kube-api.ts';
 import type { PolicyRule } from '../support/fake-kube-api.ts';
@@ -56,11 +60,11 @@ async function collect(src: KubernetesSource, c: SourceContext): Promise<Map<str
   return out;
 }
 
-function start(opts: { rules?: PolicyRule[]; absentGroups?: string[] } = {}): { api: FakeKubeApi; source: (token?: string) => Promise<KubernetesSource> } {
+function start(opts: { rules?: PolicyRule[]; absentGroups?: string[] } = {}): { api: FakeKubeApi; url: Promise<string>; source: (token?: string) => Promise<KubernetesSource> } {
   const api = new FakeKubeApi({ tokens: ['tok'], forbiddenTokens: ['tok-norbac'], rules: opts.rules ?? BACKUP_RULES, absentGroups: opts.absentGroups });
   seed(api);
   const server = api.start();
-  return { api, source: async (token = 'tok') => new KubernetesSource({ namespace: NS, labelSelector: SELECTOR, connection: { server: await server, token } }) };
+  return { api, url: server, source: async (token = 'tok') => new KubernetesSource({ namespace: NS, labelSelector: SELECTOR, connection: { server: await server, token } }) };
 }
 
 let main: ReturnType<typeof start>;
@@ -156,6 +160,32 @@ test('an RBAC refusal fails the backup with a 403 that names the verb, the resou
 test('a token bound to no Role is refused on the first kind, and an unknown token is 401', async () => {
   await assert.rejects(collect(await main.source('tok-norbac'), ctx(true)), /listing configmaps in namespace monitoring: 403 .*cannot list resource "configmaps" in API group ""/);
   await assert.rejects(collect(await main.source('nope'), ctx(true)), /listing configmaps in namespace monitoring: 401 Unauthorized \(the token is not valid\)/);
+});
+
+test('an API server that is down fails with the kind being listed and the server, not a raw socket error', async () => {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  const src = new KubernetesSource({ namespace: NS, labelSelector: SELECTOR, connection: { server: `http://127.0.0.1:${port}`, token: 'tok' } });
+  await assert.rejects(collect(src, ctx(true)), new RegExp(`^Error: deployment backup: listing configmaps in namespace monitoring: cannot reach the Kubernetes API at http://127\\.0\\.0\\.1:${port}: ECONNREFUSED$`));
+});
+
+test('createSource reads backup.kubernetes (namespace, selector, kubeconfig) and collects through it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kubeconfig-'));
+  try {
+    const server = await main.url;
+    const file = path.join(dir, 'config');
+    writeFileSync(file, stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c', contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }], clusters: [{ name: 'k', cluster: { server } }], users: [{ name: 'u', user: { token: 'tok' } }] }));
+    const src = await createSource({ backup: { kubernetes: { namespace: NS, kubeconfig: file } } }, {});
+    assert.equal(src.type, 'deployment');
+    assert.match(src.describe(), new RegExp(`namespace monitoring matching ${SELECTOR.replace(/\./g, '\\.')} at ${server}`));
+    const files = await collect(src as KubernetesSource, ctx(false));
+    assert.ok(files.has('deployments/slurm-exporter.yaml'));
+    assert.throws(() => createSource({ backup: {} }, { POD_NAMESPACE: 'x' }), /no Kubernetes API: not in a pod .*neither backup\.kubernetes\.kubeconfig nor KUBECONFIG is set/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('describe names namespace, selector and server, never the token', async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { after, before, test } from 'node:test';
-import { S3Destination } from '../../src/backup/destinations/s3.ts';
+import { S3Destination, createS3Destination } from '../../src/backup/destinations/s3.ts';
 import type { S3DestinationOptions } from '../../src/backup/destinations/s3.ts';
 import { DestinationError } from '../../src/backup/types.ts';
 
@@ -177,6 +177,22 @@ test('an endpoint with nothing listening is "unreachable" for put, get, list and
   dest.close();
 });
 
+test('an endpoint that accepts but never answers is "unreachable" once the request timeout passes', async () => {
+  const held = new Set<net.Socket>();
+  const srv = net.createServer((s) => held.add(s));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  try {
+    const dest = destination({ endpoint: `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`, requestTimeoutMs: 300 });
+    const err = await rejection(dest.list('x/', AbortSignal.timeout(10_000)));
+    assert.equal(err.kind, 'unreachable', err.message);
+    assert.match(err.message, /cannot reach the endpoint \((ETIMEDOUT|timeout)\)/);
+    dest.close();
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise((r) => srv.close(r));
+  }
+});
+
 test('a bucket that does not exist is an "io" error naming the bucket, for put and list', async () => {
   const dest = destination({ bucket: 'no-such-bucket' });
   const put = await rejection(dest.put('a/b', chunks(Buffer.from('c')), 1, AbortSignal.timeout(10_000)));
@@ -207,6 +223,25 @@ test('the client is configured without a logger, so the SDK never prints request
   assert.ok(client.config.logger === undefined || client.config.logger.constructor.name === 'NoOpLogger', `logger: ${String(client.config.logger?.constructor.name)}`);
   assert.ok(!dest.describe().includes(SECRET) && !dest.describe().includes('S3RVER'));
   dest.close();
+});
+
+test('createS3Destination takes credentials from the SDK default chain (here the environment)', async () => {
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY = SECRET;
+  try {
+    const dest = createS3Destination({ name: 'secondary', bucket: BUCKET, prefix: 'dr/', endpoint, region: 'eu-west-1', forcePathStyle: true });
+    await dest.put('certificates/c.tar.gz', chunks(Buffer.from('cert')), 4, AbortSignal.timeout(10_000));
+    assert.equal((await collect(await dest.get('certificates/c.tar.gz', AbortSignal.timeout(10_000)))).toString(), 'cert');
+    assert.deepEqual((await dest.list('certificates/', AbortSignal.timeout(10_000))).map((o) => o.key), ['certificates/c.tar.gz']);
+    assert.equal(dest.describe(), `S3 bucket backups prefix dr/ at ${endpoint}`);
+    (dest as S3Destination).close();
+  } finally {
+    for (const [k, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 });
 
 test('a credential file that cannot be read names the file, not a value', () => {

@@ -8,7 +8,7 @@ import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client }
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DestinationError } from '../types.ts';
-import type { Destination, DestinationErrorKind, StoredObject } from '../types.ts';
+import type { Destination, DestinationErrorKind, S3DestinationOptions as ContractS3Options, S3DestinationFactory, StoredObject } from '../types.ts';
 
 /** Files holding a static key pair (e.g. a mounted Kubernetes Secret); read at start, never logged. */
 export interface S3CredentialFiles {
@@ -34,8 +34,9 @@ export interface S3DestinationOptions {
   partSizeBytes?: number;
   /** Keys per list request (S3's maximum and default is 1000). */
   listPageSize?: number;
-  /** Connect timeout and per-request idle timeout. */
+  /** Connect timeout. */
   connectTimeoutMs?: number;
+  /** Limit of one request until its answer starts (one part of an upload, or a download's headers). */
   requestTimeoutMs?: number;
   /** Attempts per request, retries included (the SDK's default is 3). */
   maxAttempts?: number;
@@ -128,7 +129,8 @@ export class S3Destination implements Destination {
       forcePathStyle: opts.forcePathStyle ?? false,
       ...(opts.credentialFiles ? { credentials: credentialsFrom(opts.credentialFiles) } : {}),
       maxAttempts: opts.maxAttempts ?? 3,
-      requestHandler: { connectionTimeout: opts.connectTimeoutMs ?? 5000, requestTimeout: opts.requestTimeoutMs ?? 60_000 },
+      // Without throwOnRequestTimeout the SDK only prints a warning and waits on: a stalled endpoint would hang the backup.
+      requestHandler: { connectionTimeout: opts.connectTimeoutMs ?? 5000, requestTimeout: opts.requestTimeoutMs ?? 120_000, throwOnRequestTimeout: true },
       // No logger: the SDK's default is a no-op, and a configured one would print requests (with signed headers).
       logger: undefined,
       // S3-compatible stores often reject the SDK's newer default trailing checksums (aws-chunked bodies); the
@@ -149,7 +151,7 @@ export class S3Destination implements Destination {
   private fail(op: string, key: string, err: unknown, signal: AbortSignal): never {
     if (signal.aborted) throw signal.reason;
     const { kind, reason } = classifyS3Error(err);
-    const cause = err instanceof Error ? err.name : String(err);
+    const cause = err instanceof Error ? err.name : typeof err;
     throw new DestinationError(kind, this.name, `S3 ${op} s3://${this.bucket}/${this.fullKey(key)} at ${this.where}: ${reason}`, { cause });
   }
 
@@ -236,3 +238,18 @@ export class S3Destination implements Destination {
     this.client.destroy();
   }
 }
+
+/**
+ * The commands' entry point (S3DestinationFactory in ../types.ts): credentials from the SDK's default chain
+ * (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE, web identity, instance
+ * role), the region from the configuration, else AWS_REGION, else us-east-1.
+ */
+export const createS3Destination: S3DestinationFactory = (opts: ContractS3Options) =>
+  new S3Destination({
+    name: opts.name,
+    bucket: opts.bucket,
+    prefix: opts.prefix,
+    region: opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    forcePathStyle: opts.forcePathStyle,
+  });

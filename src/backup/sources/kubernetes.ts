@@ -7,7 +7,7 @@ import { Pool } from 'undici';
 import { stringify } from 'yaml';
 import { inClusterConnection, kubeconfigConnection } from '../../ha/kube-lease.ts';
 import type { KubeConnection } from '../../ha/kube-lease.ts';
-import type { BackupSource, SourceContext, SourceFile } from '../types.ts';
+import type { BackupSource, SourceContext, SourceFactory, SourceFile } from '../types.ts';
 
 /** What is read, in this order; the CRD kinds may be absent from a cluster (no Prometheus Operator). */
 export const DEPLOYMENT_KINDS: readonly { resource: string; group: string; version: string; crd: boolean }[] = [
@@ -142,8 +142,16 @@ export class KubernetesSource implements BackupSource {
     const token = this.token();
     if (token) headers.authorization = `Bearer ${token}`;
     const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000);
-    const res = await pool.request({ method: 'GET', path, headers, signal: AbortSignal.any([signal, timeout]) });
-    const text = await res.body.text();
+    let res: Awaited<ReturnType<Pool['request']>>;
+    let text: string;
+    try {
+      res = await pool.request({ method: 'GET', path, headers, signal: AbortSignal.any([signal, timeout]) });
+      text = await res.body.text();
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+      throw new Error(`deployment backup: listing ${k.resource} in namespace ${this.opts.namespace}: cannot reach the Kubernetes API at ${new URL(this.conn.server).origin}: ${why}`, { cause: err });
+    }
     let json: Obj = {};
     try {
       json = rec(JSON.parse(text));
@@ -179,3 +187,39 @@ export class KubernetesSource implements BackupSource {
     throw new Error(`deployment backup: listing ${what} in namespace ${this.opts.namespace}: ${status} ${msg}${hint}`);
   }
 }
+
+const SA_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+export const DEFAULT_SELECTOR = 'app.kubernetes.io/instance=slurm-exporter';
+
+function optionalString(section: Obj, key: string): string | undefined {
+  const v = section[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') throw new Error(`backup.kubernetes.${key}: expected a string, got ${typeof v}`);
+  return v;
+}
+
+/** The namespace: configured, else POD_NAMESPACE, else the pod's own (service account). */
+function namespaceOf(section: Obj, env: NodeJS.ProcessEnv): string {
+  const ns = optionalString(section, 'namespace') ?? env.POD_NAMESPACE;
+  if (ns) return ns;
+  try {
+    return readFileSync(SA_NAMESPACE, 'utf8').trim();
+  } catch {
+    throw new Error(`backup.kubernetes.namespace is not set, POD_NAMESPACE is empty and ${SA_NAMESPACE} is not readable: the deployment backup needs the release's namespace`);
+  }
+}
+
+/**
+ * The commands' entry point (SourceFactory in ../types.ts), from `backup.kubernetes`: namespace, labelSelector
+ * (default `app.kubernetes.io/instance=slurm-exporter`) and kubeconfig; without a kubeconfig, the pod's service
+ * account, else KUBECONFIG.
+ */
+export const createSource: SourceFactory = (config: unknown, env: NodeJS.ProcessEnv) => {
+  const k = rec(rec(rec(config).backup).kubernetes);
+  const configured = optionalString(k, 'kubeconfig');
+  // KUBECONFIG may list several files; the first one is used.
+  const fromEnv = env.KUBECONFIG?.split(':').find((f) => f !== '');
+  const connection = configured ? kubeconfigConnection(configured) : (inClusterConnection(env) ?? (fromEnv ? kubeconfigConnection(fromEnv) : undefined));
+  if (!connection) throw new Error('deployment backup: no Kubernetes API: not in a pod (KUBERNETES_SERVICE_HOST unset), and neither backup.kubernetes.kubeconfig nor KUBECONFIG is set');
+  return new KubernetesSource({ namespace: namespaceOf(k, env), labelSelector: optionalString(k, 'labelSelector') ?? DEFAULT_SELECTOR, connection });
+};

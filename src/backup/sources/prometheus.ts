@@ -4,7 +4,8 @@
 // The snapshot is written by Prometheus, on its own disk, to <data dir>/snapshots/<name>; the API only returns the
 // name. So this source must run where that data directory is mounted (a sidecar in the Prometheus pod sharing the
 // volume, or on the Prometheus host), and `dataDir` is that mount's path here. The snapshot directory is removed
-// once every file has been handed over: a left-behind snapshot holds as much disk as the data it copies.
+// once every file has been read (a consumer may gather all files before reading any, e.g. to write a manifest), or
+// at once when the consumer stops early: a left-behind snapshot holds as much disk as the data it copies.
 //
 // Archive layout: `tsdb/...` is the snapshot directory's content, which is, as is, a data directory a fresh
 // Prometheus can start on (`--storage.tsdb.path`); `api/*.json` are the API answers.
@@ -12,7 +13,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
-import type { BackupSource, SourceContext, SourceFile } from '../types.ts';
+import type { BackupSource, SourceContext, SourceFactory, SourceFile } from '../types.ts';
 
 export interface PrometheusSourceOptions {
   /** Prometheus' base URL, e.g. `http://127.0.0.1:9090` (a path prefix such as `/prometheus` is kept). */
@@ -52,6 +53,42 @@ function memoryFile(p: string, bytes: Buffer): SourceFile {
     mtimeMs: Date.now(),
     async *read() {
       yield bytes;
+    },
+  };
+}
+
+/**
+ * Removes the snapshot once the listing is complete and every file handed out has been read to its end, or at
+ * once when the listing ended early (the consumer gave up).
+ */
+function snapshotCleanup(dir: string, ctx: SourceContext): { track(f: SourceFile): SourceFile; listingDone(complete: boolean): Promise<void> | undefined } {
+  let open = 0;
+  let listed = false;
+  let removed: Promise<void> | undefined;
+  const remove = () =>
+    (removed ??= rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
+      ctx.log(`could not remove the Prometheus snapshot ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`),
+    ));
+  const maybeRemove = () => (listed && open === 0 ? remove() : undefined);
+  return {
+    track(file) {
+      open++;
+      const read = file.read;
+      return {
+        ...file,
+        async *read() {
+          try {
+            yield* read();
+          } finally {
+            open--;
+            await maybeRemove();
+          }
+        },
+      };
+    },
+    listingDone(complete) {
+      listed = true;
+      return complete ? maybeRemove() : remove();
     },
   };
 }
@@ -143,18 +180,54 @@ export class PrometheusSource implements BackupSource {
   async *collect(ctx: SourceContext): AsyncIterable<SourceFile> {
     for (const [file, apiPath] of API_FILES) yield memoryFile(file, await this.call('GET', apiPath, ctx.signal));
     const dir = await this.snapshot(ctx);
+    const cleanup = snapshotCleanup(dir, ctx);
     let files = 0;
     let bytes = 0;
+    let complete = false;
     try {
       for await (const f of walk(dir, 'tsdb')) {
         files++;
         bytes += f.size;
-        yield f;
+        yield cleanup.track(f);
       }
-      ctx.log('Prometheus snapshot collected', { files, bytes });
+      complete = true;
+      ctx.log('Prometheus snapshot listed', { files, bytes });
     } finally {
-      // Runs once the consumer has pulled the last file (or given up): each file is read before the next is asked for.
-      await rm(dir, { recursive: true, force: true }).catch((err: unknown) => ctx.log(`could not remove the snapshot ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`));
+      await cleanup.listingDone(complete);
     }
   }
 }
+
+type Loose = Record<string, unknown>;
+const loose = (v: unknown): Loose => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Loose) : {});
+
+function setting(section: Loose, key: string, required: true): string;
+function setting(section: Loose, key: string, required: false): string | undefined;
+function setting(section: Loose, key: string, required: boolean): string | undefined {
+  const v = section[key];
+  if (v === undefined || v === null || v === '') {
+    if (required) throw new Error(`backup.prometheus.${key} is not set: the monitoring backup needs it`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw new Error(`backup.prometheus.${key}: expected a string, got ${typeof v}`);
+  return v;
+}
+
+/**
+ * The commands' entry point (SourceFactory in ../types.ts), from `backup.prometheus`: url, dataDir, and optionally
+ * bearerTokenFile or basicAuth { username, passwordFile }.
+ */
+export const createSource: SourceFactory = (config: unknown) => {
+  const p = loose(loose(loose(config).backup).prometheus);
+  const basic = loose(p.basicAuth);
+  const username = setting(basic, 'username', false);
+  const passwordFile = setting(basic, 'passwordFile', false);
+  if ((username === undefined) !== (passwordFile === undefined)) throw new Error('backup.prometheus.basicAuth needs both username and passwordFile');
+  const bearerTokenFile = setting(p, 'bearerTokenFile', false);
+  return new PrometheusSource({
+    url: setting(p, 'url', true),
+    dataDir: setting(p, 'dataDir', true),
+    ...(bearerTokenFile ? { bearerTokenFile } : {}),
+    ...(username && passwordFile ? { basicAuth: { username, passwordFile } } : {}),
+  });
+};
