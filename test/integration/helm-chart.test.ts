@@ -37,6 +37,7 @@ import {
   validateObject,
 } from '../support/helm.ts';
 import { dashboardId, planSync, RULES_SOURCE, DASHBOARDS_SOURCE } from '../../scripts/sync-chart-files.ts';
+import { BACKUP_DEFAULT_SCHEDULES } from '../../src/backup/metric-names.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- rendered manifests are untyped data
 
@@ -386,6 +387,8 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
       'monitoring.coreos.com/v1/ServiceMonitor',
       'rbac.authorization.k8s.io/v1/Role',
       'v1/Secret',
+      'batch/v1/CronJob',
+      'v1/PersistentVolumeClaim',
     ]) {
       assert.ok(all.has(k), `some ci/ values file renders ${k}`);
     }
@@ -541,6 +544,9 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
       [{ 'auth.externalSecret.enabled': true }, /secretStoreRef.name/],
       [{ 'config.server.leaderElection.backend': 'etcd', 'config.server.leaderElection.etcd.endpoints[0]': 'http://etcd:2379' }, /networkPolicy.etcd/],
       [{ 'config.slurm.url': 'http://slurmrestd:6820', 'networkPolicy.slurmrestd.namespaceSelector': null, 'networkPolicy.slurmrestd.podSelector': null }, /networkPolicy.slurmrestd: give cidrs/],
+      [{ 'backup.enabled': true, 'backup.extraEnv[0].name': 'SLURM_EXPORTER_BACKUP_KEY', 'backup.extraEnv[0].value': 'x' }, /backup\/extraEnv/],
+      [{ 'backup.enabled': true, 'backup.concurrencyPolicy': 'Allow' }, /backup\/concurrencyPolicy/],
+      [{ 'backup.enabled': true, 'backup.types.logs.schedule': 'daily' }, /backup\/types\/logs\/schedule/],
     ];
     for (const [set, re] of cases) {
       const err = await helmTemplateFails({ set });
@@ -558,7 +564,11 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
     walk(schema.properties.config, []);
     const chartSets = ['server.listenAddress', 'server.leaderElection.identity', 'server.leaderElection.kubeconfig', 'slurm.token', 'slurm.tokenFile', 'slurm.jwtKeyFile'];
     const exporter = listFields().map((f) => f.path);
-    assert.deepEqual(leaves.sort(), exporter.filter((p) => !chartSets.includes(p)).sort());
+    // The `backup:` section is built by the chart from the top-level backup: values (the backup ConfigMap), so
+    // config.backup is not a value; the backup tests below load what the chart builds with the exporter's loader.
+    const fromBackupValues = (p: string) => p.startsWith('backup.');
+    assert.deepEqual(leaves.sort(), exporter.filter((p) => !chartSets.includes(p) && !fromBackupValues(p)).sort());
+    assert.equal(schema.properties.config.properties.backup, undefined, 'no config.backup value: the chart builds that section');
     for (const p of chartSets) assert.ok(exporter.includes(p), `${p} is still an exporter key`);
   });
 
@@ -607,6 +617,188 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('backup on (ci/backup-values.yaml): CronJobs, validation CronJob, ServiceAccount, Role, PVC', () => {
+    let objects: K8sObject[];
+    let cronJobs: Obj[];
+    const TYPES = Object.keys(BACKUP_DEFAULT_SCHEDULES) as (keyof typeof BACKUP_DEFAULT_SCHEDULES)[];
+    const backupPod = (cj: Obj): Obj => cj.spec.jobTemplate.spec.template.spec as Obj;
+    const backupContainer = (cj: Obj): Obj => {
+      const c = (backupPod(cj).containers as Obj[]).find((x) => x.name === 'backup');
+      assert.ok(c, `${cj.metadata.name}: a container named backup`);
+      return c;
+    };
+    before(async () => {
+      objects = await render('ci/backup-values.yaml', { valuesFiles: ['ci/backup-values.yaml'] });
+      cronJobs = objects.filter((o) => o.kind === 'CronJob') as Obj[];
+    });
+
+    it('renders every backup object, each valid against its schema (batch/v1 CronJob, v1 PVC, Role, RoleBinding, ServiceAccount, ConfigMap)', () => {
+      const backup = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'backup');
+      assert.deepEqual(
+        backup.map((o) => `${o.apiVersion}/${o.kind}/${o.metadata.name}`).sort(),
+        [
+          'batch/v1/CronJob/slurm-exporter-backup-certificates',
+          'batch/v1/CronJob/slurm-exporter-backup-configuration',
+          'batch/v1/CronJob/slurm-exporter-backup-deployment',
+          'batch/v1/CronJob/slurm-exporter-backup-logs',
+          'batch/v1/CronJob/slurm-exporter-backup-monitoring',
+          'batch/v1/CronJob/slurm-exporter-backup-verify',
+          'rbac.authorization.k8s.io/v1/Role/slurm-exporter-backup',
+          'rbac.authorization.k8s.io/v1/RoleBinding/slurm-exporter-backup',
+          'v1/ConfigMap/slurm-exporter-backup',
+          'v1/PersistentVolumeClaim/slurm-exporter-backup',
+          'v1/ServiceAccount/slurm-exporter-backup',
+        ],
+      );
+      for (const o of backup) assert.deepEqual(validateObject(o), [], `${o.kind}/${o.metadata.name} is valid`);
+      assertAllValid(objects, 'ci/backup-values.yaml');
+      for (const o of backup) assert.equal(o.metadata.namespace, 'monitoring');
+    });
+
+    it('one CronJob per type on the default schedules, concurrencyPolicy Forbid, running backup create --type <type> --config.file', () => {
+      for (const t of TYPES) {
+        const cj = get(objects, 'CronJob', `slurm-exporter-backup-${t}`) as Obj;
+        assert.equal(cj.spec.schedule, BACKUP_DEFAULT_SCHEDULES[t].cron, `${t}: the default schedule`);
+        assert.equal(cj.spec.concurrencyPolicy, 'Forbid');
+        assert.equal(cj.spec.timeZone, 'Etc/UTC');
+        assert.equal(backupPod(cj).restartPolicy, 'Never');
+        assert.deepEqual(backupContainer(cj).args, ['backup', 'create', '--type', t, '--config.file=/etc/slurm-exporter-backup/config.yaml']);
+      }
+      const v = get(objects, 'CronJob', 'slurm-exporter-backup-verify') as Obj;
+      assert.equal(v.spec.concurrencyPolicy, 'Forbid');
+      assert.deepEqual(backupContainer(v).args, ['backup', 'verify', '--config.file=/etc/slurm-exporter-backup/config.yaml']);
+      assert.equal(cronJobs.length, TYPES.length + 1);
+    });
+
+    it('the defaults: backup off renders no backup object; on, monitoring and logs stay off until configured', async () => {
+      const off = await render('default values (backup off)', {});
+      assert.deepEqual(off.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'backup' || o.kind === 'CronJob' || o.kind === 'PersistentVolumeClaim'), []);
+      const on = await render('--set backup.enabled=true', { set: { 'backup.enabled': true } });
+      assertAllValid(on, '--set backup.enabled=true');
+      const names = on.filter((o) => o.kind === 'CronJob').map((o) => o.metadata.name).sort();
+      assert.deepEqual(names, ['slurm-exporter-backup-certificates', 'slurm-exporter-backup-configuration', 'slurm-exporter-backup-deployment', 'slurm-exporter-backup-verify']);
+      for (const t of ['certificates', 'configuration', 'deployment'] as const) assert.equal((get(on, 'CronJob', `slurm-exporter-backup-${t}`) as Obj).spec.schedule, BACKUP_DEFAULT_SCHEDULES[t].cron);
+      // Without an existingSecret no key is mounted and the config names no key file.
+      for (const cj of on.filter((o) => o.kind === 'CronJob') as Obj[]) assert.ok(!(backupPod(cj).volumes as Obj[]).some((v) => v.secret), `${cj.metadata.name}: no Secret volume`);
+    });
+
+    it('the backup ConfigMap loads with the exporter\'s config loader: types, schedules, destinations, the key as a file in the mounted Secret', () => {
+      const cj = get(objects, 'CronJob', 'slurm-exporter-backup-configuration') as Obj;
+      const c = backupContainer(cj);
+      const file = (c.args as string[]).find((a) => a.startsWith('--config.file='))!.slice('--config.file='.length);
+      const mount = (c.volumeMounts as Obj[]).find((m) => file.startsWith(`${m.mountPath}/`));
+      assert.ok(mount, `${file} is in a mounted volume`);
+      const vol = (backupPod(cj).volumes as Obj[]).find((v) => v.name === mount.name);
+      const cm = get(objects, 'ConfigMap', vol?.configMap?.name) as Obj;
+      const env = { POD_NAME: 'slurm-exporter-backup-configuration-29000000-abcde', POD_NAMESPACE: 'monitoring' };
+      const loaded = parseConfigText(cm.data[path.basename(file)] as string, env, `config ${file}`);
+      assert.deepEqual(loaded.warnings, []);
+      const cfg = resolveFromData(loaded.data, [], env, `config ${file}`, () => 'localhost') as ExporterConfig & { backup: Obj };
+      for (const t of TYPES) {
+        assert.equal(cfg.backup.types[t].enabled, true, `${t} enabled`);
+        assert.equal(cfg.backup.types[t].schedule, BACKUP_DEFAULT_SCHEDULES[t].cron, `${t}: the RPO verify checks is the CronJob's schedule`);
+      }
+      assert.equal(cfg.backup.primary.kind, 'local');
+      assert.equal(cfg.backup.primary.path, '/var/lib/slurm-exporter-backup');
+      assert.equal(cfg.backup.secondary.kind, 's3');
+      assert.equal(cfg.backup.secondary.bucket, 'slurm-backups');
+      // The primary's directory is the PVC; the key files are in the read-only Secret volume.
+      const data = (c.volumeMounts as Obj[]).find((m) => m.mountPath === cfg.backup.primary.path);
+      assert.equal((backupPod(cj).volumes as Obj[]).find((v) => v.name === data?.name)?.persistentVolumeClaim?.claimName, 'slurm-exporter-backup');
+      const keyMount = (c.volumeMounts as Obj[]).find((m) => cfg.backup.encryption.keyFile.startsWith(`${m.mountPath}/`));
+      assert.ok(keyMount, 'the key file is in a mounted volume');
+      assert.equal(keyMount.readOnly, true);
+      const keyVol = (backupPod(cj).volumes as Obj[]).find((v) => v.name === keyMount.name);
+      assert.equal(keyVol.secret.secretName, 'slurm-exporter-backup-key');
+      assert.equal(keyVol.secret.defaultMode, 0o440);
+      assert.deepEqual(keyVol.secret.items, [
+        { key: 'backup.key', path: path.basename(cfg.backup.encryption.keyFile) },
+        { key: 'backup-2025.key', path: 'backup-2025.key' },
+      ]);
+      assert.deepEqual(cfg.backup.encryption.oldKeyFiles, [`${keyMount.mountPath}/backup-2025.key`]);
+      // The exporter's configuration, which the configuration backup reads, is mounted where paths.configFile says.
+      assert.equal(cfg.backup.paths.configFile, '/etc/slurm-exporter/config.yaml');
+      const exp = (c.volumeMounts as Obj[]).find((m) => m.mountPath === '/etc/slurm-exporter');
+      assert.equal((backupPod(cj).volumes as Obj[]).find((v) => v.name === exp?.name)?.configMap?.name, 'slurm-exporter');
+    });
+
+    it('no key in the environment: no Secret-sourced variable, no envFrom, no key flag, in any backup pod', () => {
+      for (const cj of cronJobs) {
+        const c = backupContainer(cj);
+        assert.equal(c.envFrom, undefined, `${cj.metadata.name}: no envFrom`);
+        for (const e of (c.env ?? []) as Obj[]) {
+          assert.notEqual(e.name, 'SLURM_EXPORTER_BACKUP_KEY', `${cj.metadata.name}: the key is not a variable`);
+          assert.equal(e.valueFrom?.secretKeyRef, undefined, `${cj.metadata.name}: env ${e.name} does not come from a Secret`);
+        }
+        assert.ok(!(c.args as string[]).some((a) => /key/i.test(a)), `${cj.metadata.name}: no key flag`);
+      }
+    });
+
+    it('hardened pods: the Deployment\'s pod and container security contexts, limits, no automounted token (a projected one for the deployment backup only)', () => {
+      const dep = workload(objects).spec.template.spec as Obj;
+      const depC = container(objects);
+      for (const cj of cronJobs) {
+        const pod = backupPod(cj);
+        const c = backupContainer(cj);
+        assert.deepEqual(pod.securityContext, dep.securityContext, `${cj.metadata.name}: pod securityContext`);
+        assert.deepEqual(c.securityContext, depC.securityContext, `${cj.metadata.name}: container securityContext`);
+        assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+        assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+        assert.equal(c.securityContext.privileged, false);
+        assert.equal(c.securityContext.runAsNonRoot, true);
+        assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
+        assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+        assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.cpu && c.resources.limits.memory, 'requests and limits');
+        assert.equal(pod.automountServiceAccountToken, false);
+        assert.equal(pod.serviceAccountName, 'slurm-exporter-backup');
+        const token = (c.volumeMounts as Obj[]).find((m) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount');
+        assert.equal(Boolean(token), cj.metadata.name === 'slurm-exporter-backup-deployment', `${cj.metadata.name}: API token only for the deployment backup`);
+        // Writable: only /tmp (emptyDir) and the backup volume.
+        const writable = (c.volumeMounts as Obj[]).filter((m) => !m.readOnly).map((m) => m.mountPath).sort();
+        assert.deepEqual(writable, ['/tmp', '/var/lib/slurm-exporter-backup']);
+        // Not selected by the exporter's Services, PodDisruptionBudget or NetworkPolicy.
+        const labels = cj.spec.jobTemplate.spec.template.metadata.labels as Record<string, string>;
+        const sel = (get(objects, 'Deployment') as Obj).spec.selector.matchLabels as Record<string, string>;
+        assert.ok(!Object.entries(sel).every(([k, v]) => labels[k] === v), `${cj.metadata.name}: pods outside the exporter's selector`);
+      }
+      assert.equal((get(objects, 'ServiceAccount', 'slurm-exporter-backup') as Obj).automountServiceAccountToken, false);
+    });
+
+    it('Role: exactly get and list on the kinds the deployment backup reads, each in its API group, bound to the backup ServiceAccount', () => {
+      const role = get(objects, 'Role', 'slurm-exporter-backup') as Obj;
+      const grants = (role.rules as Obj[]).flatMap((r) => (r.apiGroups as string[]).flatMap((g) => (r.resources as string[]).map((res) => `${g}/${res}:${[...(r.verbs as string[])].sort().join(',')}`))).sort();
+      assert.deepEqual(grants, [
+        '/configmaps:get,list',
+        '/secrets:get,list',
+        '/services:get,list',
+        'apps/deployments:get,list',
+        'monitoring.coreos.com/prometheusrules:get,list',
+        'monitoring.coreos.com/servicemonitors:get,list',
+        'networking.k8s.io/networkpolicies:get,list',
+      ]);
+      for (const r of role.rules as Obj[]) {
+        assert.equal(r.resourceNames, undefined);
+        assert.ok(!(r.verbs as string[]).includes('*') && !(r.resources as string[]).includes('*'));
+      }
+      const rb = get(objects, 'RoleBinding', 'slurm-exporter-backup') as Obj;
+      assert.deepEqual(rb.roleRef, { kind: 'Role', name: 'slurm-exporter-backup', apiGroup: 'rbac.authorization.k8s.io' });
+      assert.deepEqual(rb.subjects, [{ kind: 'ServiceAccount', name: 'slurm-exporter-backup', namespace: 'monitoring' }]);
+      // The exporter's own Role is unchanged.
+      assert.deepEqual(((get(objects, 'Role', 'slurm-exporter-leader-election') as Obj).rules[0].verbs as string[]).sort(), ['create', 'get', 'update']);
+    });
+
+    it('PersistentVolumeClaim: size and storageClass from the values, kept on uninstall; an existingClaim replaces it', async () => {
+      const pvc = get(objects, 'PersistentVolumeClaim', 'slurm-exporter-backup') as Obj;
+      assert.deepEqual(pvc.spec, { accessModes: ['ReadWriteOnce'], storageClassName: 'standard', resources: { requests: { storage: '20Gi' } } });
+      assert.equal(pvc.metadata.annotations['helm.sh/resource-policy'], 'keep');
+      const existing = await render('backup with existingClaim', { valuesFiles: ['ci/backup-values.yaml'], set: { 'backup.persistence.existingClaim': 'backups' } });
+      assert.equal(find(existing, 'PersistentVolumeClaim'), undefined);
+      for (const cj of existing.filter((o) => o.kind === 'CronJob') as Obj[]) {
+        assert.equal((backupPod(cj).volumes as Obj[]).find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName, 'backups');
+      }
+    });
   });
 });
 
