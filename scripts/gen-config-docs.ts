@@ -32,10 +32,12 @@ const SECTIONS: readonly { prefix: string; title: string; intro: string }[] = [
   { prefix: 'limits.', title: 'limits', intro: 'Bounds on label cardinality.' },
   { prefix: 'log.', title: 'log', intro: 'Logging on stderr. Secrets are redacted, and anything that looks like a JWT is masked even inside messages.' },
   { prefix: 'demo.', title: 'demo', intro: 'A simulated cluster in process, for trying the exporter without Slurm.' },
-  { prefix: 'backup.', title: 'backup', intro: '`slurm-exporter backup ...` (docs/backup.md): one block per backup type (configuration, monitoring, deployment, certificates, logs) with its schedule and retention, and where the listen address of `backup schedule` is.' },
-  { prefix: 'backup.primary.', title: 'backup.primary and backup.secondary', intro: 'Where backups go: a local directory (`path`) or an S3 bucket (`s3.bucket`), one of the two. The secondary is the off-site copy; restore and verify read it when the primary is unreachable. backup.secondary has the same keys.' },
-  { prefix: 'backup.secondary.', title: 'backup.secondary', intro: 'The same keys as backup.primary.' },
+  { prefix: 'backup.', title: 'backup', intro: '`slurm-exporter backup ...` (docs/backup.md): one block per backup type (configuration, monitoring, deployment, certificates, logs) with its schedule and retention, and the listen address of `backup schedule`.' },
+  { prefix: 'backup.primary.', title: 'backup.primary', intro: 'Where backups go first: a local directory (`path`) or an S3 bucket (`s3.bucket`), one of the two.' },
+  { prefix: 'backup.secondary.', title: 'backup.secondary', intro: 'The off-site copy, with the keys of backup.primary; restore and verify read it when the primary is unreachable.' },
   { prefix: 'backup.encryption.', title: 'backup.encryption', intro: 'AES-256-GCM archives. The key comes from an environment variable or a file, never from a flag. Without a key archives are written unencrypted and Kubernetes Secrets are kept as metadata only.' },
+  { prefix: 'backup.prometheus.', title: 'backup.prometheus', intro: 'The Prometheus whose TSDB the monitoring backup snapshots.' },
+  { prefix: 'backup.kubernetes.', title: 'backup.kubernetes', intro: 'The Kubernetes API the deployment backup reads the release\'s objects from.' },
   { prefix: 'backup.paths.', title: 'backup.paths', intro: 'The files the configuration, certificates and logs backups read. Unset paths are skipped.' },
 ];
 

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BACKUP_DEFAULT_SCHEDULES } from '../src/backup/metric-names.ts';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../monitoring/dashboards/', import.meta.url));
 
@@ -34,6 +35,15 @@ function st(name: string, extra = ''): string {
   return `${name}{${T}${extra ? `,${extra}` : ''}}`;
 }
 const RATE = '[$__rate_interval]';
+/**
+ * The backup metrics (src/backup/metric-names.ts) come from `slurm-exporter backup schedule` or a textfile
+ * collector, scraped under their own job: the backup_job variable, not $job/$instance.
+ */
+const B = 'job=~"$backup_job"';
+/** `name{job=~"$backup_job",extra}` */
+function sb(name: string, extra = ''): string {
+  return `${name}{${B}${extra ? `,${extra}` : ''}}`;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Panel model
@@ -282,6 +292,12 @@ const PARTITION_VAR = queryVariable(
   'Slurm partitions. A node or a pending job in several partitions counts in each.',
 );
 const JOB_VAR = queryVariable('job', 'Job', 'label_values(slurm_exporter_build_info, job)', 'The Prometheus scrape job of the exporter.');
+const BACKUP_JOB_VAR = queryVariable(
+  'backup_job',
+  'Backup job',
+  'label_values(slurm_backup_last_success_timestamp_seconds, job)',
+  'The Prometheus scrape job of the backup metrics (slurm-exporter backup schedule, or node_exporter with the textfile collector).',
+);
 const INSTANCE_VAR = queryVariable(
   'instance',
   'Instance',
@@ -793,6 +809,10 @@ const BUDGET = 0.001;
 function failedScrapes(window: string): string {
   return `(1 - avg by (instance) (avg_over_time(${st('up')}[${window}])))`;
 }
+/** Each backup type's default schedule period in seconds, as a vector with a type label (for `/ on (type)`). */
+const BACKUP_PERIODS = `(${Object.entries(BACKUP_DEFAULT_SCHEDULES)
+  .map(([type, d]) => `label_replace(vector(${d.periodSeconds}), "type", "${type}", "", "")`)
+  .join(' or ')})`;
 function burnRate(window: string): Target {
   return { expr: `${failedScrapes(window)} / ${BUDGET}`, legend: `{{instance}} ${window}` };
 }
@@ -800,9 +820,9 @@ function burnRate(window: string): Target {
 const exporterSlo: DashboardSpec = {
   uid: 'slurm-exporter-slo',
   title: 'Slurm exporter / SLO and HA',
-  description: 'The exporter\'s service levels (availability 99.9 %, p95 scrape under 5 s, errors under 1 %), error-budget burn, leader election, data age per collector group, series and memory.',
+  description: 'The exporter\'s service levels (availability 99.9 %, p95 scrape under 5 s, errors under 1 %), error-budget burn, leader election, data age per collector group, series and memory, and the backups.',
   tags: [...TAGS, 'slurm-exporter', 'slo'],
-  variables: [datasourceVariable(), JOB_VAR, INSTANCE_VAR, CLUSTER_VAR],
+  variables: [datasourceVariable(), JOB_VAR, INSTANCE_VAR, CLUSTER_VAR, BACKUP_JOB_VAR],
   rows: [
     {
       title: 'Service level objectives',
@@ -927,6 +947,46 @@ const exporterSlo: DashboardSpec = {
           { expr: `${s('slurm_info')}` },
           { expr: `min by (cluster) (${s('slurm_up')})`, column: 'slurmctld up' },
         ], { h: 6 }),
+      ],
+    },
+    {
+      // The backup tooling's metrics (docs/backup.md); no data until `backup schedule` or the backup CronJobs run.
+      title: 'Backups',
+      panels: [
+        bars('Newest backup age / schedule', 'percentunit', 8, 'Age of the newest backup of each type (oldest destination) divided by its default schedule period: 100 % means the next backup is due; SlurmBackupMissing fires past the period plus a margin (1 h for configuration and deployment, 2 h for monitoring and logs, 1 day for certificates).', [
+          { expr: `max by (type) (time() - ${sb('slurm_backup_last_success_timestamp_seconds')}) / on (type) group_left () ${BACKUP_PERIODS}`, legend: '{{type}}' },
+        ], { min: 0, max: 2, thresholds: [['orange', 1], ['red', 1.1]] }),
+        ts('Newest backup age', 's', 16, 'Seconds since the newest backup of each type was stored and read back, per destination (primary, secondary).', [
+          { expr: `time() - max by (type, destination) (${sb('slurm_backup_last_success_timestamp_seconds')})`, legend: '{{type}} {{destination}}' },
+        ]),
+        stat('Failed backups', 'short', 6, 'Backup runs that failed over the time range, every type.', [
+          { expr: `sum(increase(${sb('slurm_backup_jobs_completed_total', 'status="failure"')}[$__range])) or vector(0)`, legend: 'failed' },
+        ], { decimals: 0, thresholds: [['red', 1]] }),
+        stat('Failed verifications', 'short', 6, 'Runs of backup verify that found a problem over the time range.', [
+          { expr: `sum(increase(${sb('slurm_backup_validation_failures_total')}[$__range])) or vector(0)`, legend: 'failed' },
+        ], { decimals: 0, thresholds: [['red', 1]] }),
+        stat('Passed verifications', 'short', 6, 'Runs of backup verify that passed over the time range (checksums, trial restore, RPO, retention).', [
+          { expr: `sum(increase(${sb('slurm_backup_validation_success_total')}[$__range]))`, legend: 'passed' },
+        ], { decimals: 0, base: 'orange', thresholds: [['green', 1]] }),
+        stat('Lowest destination free space', 'bytes', 6, 'Free space of the fullest local destination (S3 destinations report none). SlurmBackupDestinationFull fires under 1 GiB.', [
+          { expr: `min(${sb('slurm_backup_destination_free_bytes')})`, legend: 'free' },
+        ], { base: 'red', thresholds: [['orange', 1073741824], ['green', 10737418240]] }),
+        ts('Backup runs by type and status', 'short', 12, 'Backup runs per hour by type, success and failure.', [
+          { expr: `sum by (type, status) (increase(${sb('slurm_backup_jobs_completed_total')}[1h]))`, legend: '{{type}} {{status}}' },
+        ]),
+        ts('Verifications', 'short', 12, 'Runs of backup verify per hour that passed and failed.', [
+          { expr: `sum(increase(${sb('slurm_backup_validation_success_total')}[1h]))`, legend: 'passed' },
+          { expr: `sum(increase(${sb('slurm_backup_validation_failures_total')}[1h]))`, legend: 'failed' },
+        ]),
+        ts('Backup size', 'bytes', 12, 'Size of the newest backup of each type as stored (compressed, and encrypted when a key is configured).', [
+          { expr: `max by (type) (${sb('slurm_backup_size_bytes')})`, legend: '{{type}}' },
+        ]),
+        ts('Backup duration', 's', 12, 'How long the newest backup run of each type took, collection and uploads included.', [
+          { expr: `max by (type) (${sb('slurm_backup_duration_seconds')})`, legend: '{{type}}' },
+        ]),
+        ts('Destination free space', 'bytes', 24, 'Free bytes at each local destination (statfs). SlurmBackupDestinationFillingUp fires when the 6-hour trend reaches 0 within 4 days.', [
+          { expr: `min by (destination) (${sb('slurm_backup_destination_free_bytes')})`, legend: '{{destination}}' },
+        ], { base: 'red', thresholds: [['green', 1073741824]] }),
       ],
     },
   ],

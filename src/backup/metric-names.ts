@@ -16,6 +16,17 @@ export const BACKUP_METRIC_NAMES = [
 
 export type BackupMetricName = (typeof BACKUP_METRIC_NAMES)[number];
 
+/** The labels of each backup metric (besides the job and instance of whatever scrapes them). */
+export const BACKUP_METRIC_LABELS: Readonly<Record<BackupMetricName, readonly string[]>> = {
+  slurm_backup_jobs_completed_total: ['type', 'status'],
+  slurm_backup_size_bytes: ['type'],
+  slurm_backup_duration_seconds: ['type'],
+  slurm_backup_validation_success_total: [],
+  slurm_backup_validation_failures_total: [],
+  slurm_backup_last_success_timestamp_seconds: ['type', 'destination'],
+  slurm_backup_destination_free_bytes: ['destination'],
+};
+
 /** The default schedules of the backup types (cron), and how often each runs at most, in seconds. */
 export const BACKUP_DEFAULT_SCHEDULES = {
   configuration: { cron: '0 */6 * * *', periodSeconds: 6 * 3600 },

@@ -7,14 +7,17 @@ import type { Target, TypePolicy } from './engine.ts';
 import { certificatesSource, configurationSource, logsSource } from './sources/files.ts';
 import { BACKUP_TYPES, type BackupSource, type BackupType, type Destination, type S3DestinationFactory, type SourceFactory } from './types.ts';
 
-// Specifiers in variables: these modules are optional at build time and loaded only when used.
-const S3_MODULE = './destinations/s3.ts';
-const SOURCE_MODULES: Partial<Record<BackupType, string>> = { monitoring: './sources/prometheus.ts', deployment: './sources/kubernetes.ts' };
+// Loaded only when configured (the AWS SDK is heavy). Literal specifiers, so the build rewrites them to .js.
+const loadS3 = () => import('./destinations/s3.ts');
+const SOURCE_MODULES: Partial<Record<BackupType, () => Promise<{ createSource?: SourceFactory }>>> = {
+  monitoring: () => import('./sources/prometheus.ts'),
+  deployment: () => import('./sources/kubernetes.ts'),
+};
 
 async function s3Destination(name: string, d: BackupDestinationConfig): Promise<Destination> {
   let mod: { createS3Destination?: S3DestinationFactory };
   try {
-    mod = (await import(S3_MODULE)) as typeof mod;
+    mod = await loadS3();
   } catch (err) {
     throw new Error(`backup.${name}: S3 destinations are not available in this build (${(err as Error).message})`, { cause: err });
   }
@@ -52,10 +55,10 @@ export async function sourceFor(type: BackupType, cfg: ExporterConfig, env: Node
   if (type === 'configuration') return configurationSource({ ...p, configFile: p.configFile ?? configFile, webConfigFile });
   if (type === 'certificates') return certificatesSource(webConfigFile);
   if (type === 'logs') return logsSource(p.logDir);
-  const spec = SOURCE_MODULES[type] as string;
+  const load = SOURCE_MODULES[type]!;
   let mod: { createSource?: SourceFactory };
   try {
-    mod = (await import(spec)) as typeof mod;
+    mod = await load();
   } catch (err) {
     throw new Error(`backup type ${type}: its source is not available in this build (${(err as Error).message})`, { cause: err });
   }

@@ -173,7 +173,7 @@ export const BACKUP_DEFAULTS: Record<BackupTypeName, { schedule: string; retenti
   configuration: { schedule: '0 */6 * * *', retention: '90d', enabled: true, what: 'the exporter config, web config, alerting rules, Alertmanager config, dashboards and Helm values' },
   monitoring: { schedule: '0 2 * * *', retention: '30d', enabled: false, what: 'a Prometheus TSDB snapshot (needs the Prometheus admin API)' },
   deployment: { schedule: '0 */12 * * *', retention: '30d', enabled: false, what: "the release's Kubernetes objects (needs the Kubernetes API)" },
-  certificates: { schedule: '0 0 * * 0', retention: '365d', enabled: true, what: 'the TLS files the web config names' },
+  certificates: { schedule: '0 1 * * 0', retention: '365d', enabled: true, what: 'the TLS files the web config names' },
   logs: { schedule: '0 3 * * *', retention: '7d', enabled: true, what: 'the files under backup.paths.logDir' },
 };
 
@@ -250,6 +250,26 @@ function backupSchema() {
           logDir: doc(stringField().optional(), 'path', 'Directory of the exporter\'s log files (the logs backup).', { defaultText: 'unset' }),
         })
         .prefault({}),
+      prometheus: z
+        .strictObject({
+          url: doc(stringField().optional(), 'URL', 'Prometheus for the monitoring backup; its admin API must be on (--web.enable-admin-api).', { defaultText: 'unset' }),
+          dataDir: doc(stringField().optional(), 'path', "Prometheus' data directory as mounted where the backup runs (the snapshot is read from there).", { defaultText: 'unset' }),
+          bearerTokenFile: doc(stringField().optional(), 'path', 'File with a bearer token for Prometheus.', { defaultText: 'unset' }),
+          basicAuth: z
+            .strictObject({
+              username: doc(stringField().optional(), 'string', 'Basic auth user for Prometheus.', { defaultText: 'unset' }),
+              passwordFile: doc(stringField().optional(), 'path', 'File with the basic auth password for Prometheus.', { defaultText: 'unset' }),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
+      kubernetes: z
+        .strictObject({
+          kubeconfig: doc(stringField().optional(), 'path', 'kubeconfig for the deployment backup; in a pod the service account is used.', { defaultText: 'in-cluster, else $KUBECONFIG' }),
+          namespace: doc(stringField().optional(), 'string', "The release's namespace.", { defaultText: '$POD_NAMESPACE' }),
+          labelSelector: doc(stringField().optional(), 'string', "Label selector of the release's objects.", { defaultText: "the source's default" }),
+        })
+        .prefault({}),
       listenAddress: doc(stringField(checkListenAddress).prefault(':9342'), 'host:port', '`backup schedule`: where /metrics and /health are served.'),
     })
     .prefault({});
@@ -302,6 +322,13 @@ function toBackupConfig(b: BackupInput): BackupConfig {
       helmValuesFile: b.paths.helmValuesFile,
       logDir: b.paths.logDir,
     },
+    prometheus: {
+      url: b.prometheus.url,
+      dataDir: b.prometheus.dataDir,
+      bearerTokenFile: b.prometheus.bearerTokenFile,
+      basicAuth: { username: b.prometheus.basicAuth.username, passwordFile: b.prometheus.basicAuth.passwordFile },
+    },
+    kubernetes: { kubeconfig: b.kubernetes.kubeconfig, namespace: b.kubernetes.namespace, labelSelector: b.kubernetes.labelSelector },
     listenAddress: b.listenAddress,
   };
 }
@@ -319,6 +346,8 @@ function destinationFileShape(d: BackupDestinationConfig | undefined): Record<st
   };
 }
 
+const defined = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
 function backupFileShape(b: BackupConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const t of BACKUP_TYPE_NAMES) out[t] = { enabled: b.types[t].enabled, schedule: b.types[t].schedule, retention: formatDuration(b.types[t].retentionMs) };
@@ -328,6 +357,9 @@ function backupFileShape(b: BackupConfig): Record<string, unknown> {
   if (secondary) out.secondary = secondary;
   out.encryption = Object.fromEntries(Object.entries(b.encryption).filter(([, v]) => v !== undefined));
   out.paths = Object.fromEntries(Object.entries(b.paths).filter(([, v]) => v !== undefined));
+  const { basicAuth, ...prom } = b.prometheus;
+  out.prometheus = { ...defined(prom), basicAuth: defined(basicAuth) };
+  out.kubernetes = defined(b.kubernetes);
   out.listenAddress = b.listenAddress;
   return out;
 }

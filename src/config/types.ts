@@ -90,6 +90,16 @@ export interface BackupConfig {
     helmValuesFile: string | undefined;
     logDir: string | undefined;
   };
+  /** The monitoring backup's Prometheus (read by src/backup/sources/prometheus.ts). */
+  prometheus: {
+    url: string | undefined;
+    /** Prometheus' data directory as mounted where the backup runs (snapshots are written there). */
+    dataDir: string | undefined;
+    bearerTokenFile: string | undefined;
+    basicAuth: { username: string | undefined; passwordFile: string | undefined };
+  };
+  /** The deployment backup's Kubernetes API (read by src/backup/sources/kubernetes.ts). */
+  kubernetes: { kubeconfig: string | undefined; namespace: string | undefined; labelSelector: string | undefined };
   /** `backup schedule`: where /metrics and /health are served. */
   listenAddress: string;
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/exporter-process.ts';
 import { tool } from '../support/alertmanager.ts';
+import { BACKUP_METRIC_NAMES } from '../../src/backup/metric-names.ts';
 
 const RULES_FILE = path.join(REPO_ROOT, 'monitoring/prometheus-rules.yaml');
 const TESTS_DIR = path.join(REPO_ROOT, 'monitoring/tests');
@@ -59,6 +60,12 @@ function documentedMetrics(): Set<string> {
 }
 /** Series Prometheus itself writes for every target. */
 const PROMETHEUS_OWN = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
+/**
+ * The backup metrics: served by `slurm-exporter backup schedule` or written by one-shot runs for a textfile
+ * collector, not by the exporter's /metrics, so docs/metrics.md does not list them and they are scraped under
+ * another job than job="slurm-exporter" (src/backup/metric-names.ts).
+ */
+const BACKUP_METRICS = new Set<string>(BACKUP_METRIC_NAMES);
 
 /** Expands one level of alternatives: slurm_(a|b)_folded → slurm_a_folded, slurm_b_folded. */
 function expandAlternatives(re: string): string[] {
@@ -123,6 +130,7 @@ function matches(matcher: string, labels: Labels): boolean {
 /** The receivers an alert of this category, priority and name must reach: the routing policy, written out. */
 function mustReach(l: Labels): string[] {
   if (l.category === 'security') return ['security-team'];
+  if (l.category === 'backup') return [l.priority === 'P2' ? 'sre-info' : 'sre-warning'];
   const out: string[] = [];
   if (l.category === 'sla' && /SLABreach$/.test(l.alertname ?? '')) out.push('sla-executives');
   if (l.category === 'capacity') return [...out, 'capacity-planning'];
@@ -156,6 +164,7 @@ describe('monitoring/prometheus-rules.yaml', () => {
       'slurm.dependencies': ['slurm'],
       'slurm.capacity': ['capacity'],
       'slurm-exporter.security': ['security'],
+      'slurm-exporter.backup': ['backup'],
     };
     const anchors = new Set(runbookSections.map((s) => s.anchor));
     for (const a of alerts) {
@@ -236,6 +245,12 @@ describe('monitoring/prometheus-rules.yaml', () => {
             assert.ok(records.has(ref.name), `${what}: ${ref.name} is recorded in the file`);
             continue;
           }
+          if (BACKUP_METRICS.has(ref.name)) {
+            // Another job scrapes them: the rules select the metric name only.
+            assert.ok(!ref.selector.includes(JOB_SELECTOR), `${what}: ${ref.name}${ref.selector} does not require ${JOB_SELECTOR}`);
+            assert.ok(g.name === 'slurm-exporter.backup', `${what}: backup metrics are read in the backup group`);
+            continue;
+          }
           assert.ok(documented.has(ref.name) || PROMETHEUS_OWN.has(ref.name), `${what}: ${ref.name} is in docs/metrics.md`);
           assert.ok(ref.selector.includes(JOB_SELECTOR), `${what}: ${ref.name}${ref.selector} selects ${JOB_SELECTOR}`);
         }
@@ -246,6 +261,9 @@ describe('monitoring/prometheus-rules.yaml', () => {
           }
         }
       }
+    }
+    for (const name of BACKUP_METRIC_NAMES.filter((n) => n !== 'slurm_backup_size_bytes' && n !== 'slurm_backup_duration_seconds' && n !== 'slurm_backup_validation_success_total')) {
+      assert.ok(seen.has(name), `the backup rules read ${name}`);
     }
     for (const name of ['slurm_exporter_collector_staleness_seconds', 'slurm_users_folded', 'slurm_accounts_folded', 'slurm_fairshare_users_folded', 'slurm_job_series_folded', 'slurm_job_queue_wait_seconds_bucket']) {
       assert.ok(seen.has(name), `the rules read ${name}`);
@@ -281,6 +299,9 @@ describe('monitoring/alertmanager.yaml', () => {
     ['exporter P1: the SRE team', { alertname: 'SlurmExporterHighMemory', category: 'exporter', priority: 'P1' }, ['sre-warning']],
     ['HA P1: the SRE team', { alertname: 'SlurmExporterLeaderFlapping', category: 'ha', priority: 'P1' }, ['sre-warning']],
     ['data P2: the SRE info channel', { alertname: 'SlurmExporterAnomalies', category: 'data', priority: 'P2' }, ['sre-info']],
+    ['backup P1: the SRE team', { alertname: 'SlurmBackupFailed', category: 'backup', priority: 'P1' }, ['sre-warning']],
+    ['backup P2: the SRE info channel', { alertname: 'SlurmBackupDestinationFillingUp', category: 'backup', priority: 'P2' }, ['sre-info']],
+    ['backup P0 stays with the SRE team, not on-call', { alertname: 'X', category: 'backup', priority: 'P0' }, ['sre-warning']],
     ['an alert without the labels: the default receiver', { alertname: 'Watchdog' }, ['sre-warning']],
   ];
   for (const [why, labels, receivers] of table) {

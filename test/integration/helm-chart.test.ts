@@ -695,7 +695,7 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
       const env = { POD_NAME: 'slurm-exporter-backup-configuration-29000000-abcde', POD_NAMESPACE: 'monitoring' };
       const loaded = parseConfigText(cm.data[path.basename(file)] as string, env, `config ${file}`);
       assert.deepEqual(loaded.warnings, []);
-      const cfg = resolveFromData(loaded.data, [], env, `config ${file}`, () => 'localhost') as ExporterConfig & { backup: Obj };
+      const cfg = resolveFromData(loaded.data, [], env, `config ${file}`, () => 'localhost') as unknown as { backup: Obj };
       for (const t of TYPES) {
         assert.equal(cfg.backup.types[t].enabled, true, `${t} enabled`);
         assert.equal(cfg.backup.types[t].schedule, BACKUP_DEFAULT_SCHEDULES[t].cron, `${t}: the RPO verify checks is the CronJob's schedule`);
@@ -710,7 +710,7 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
       const keyMount = (c.volumeMounts as Obj[]).find((m) => cfg.backup.encryption.keyFile.startsWith(`${m.mountPath}/`));
       assert.ok(keyMount, 'the key file is in a mounted volume');
       assert.equal(keyMount.readOnly, true);
-      const keyVol = (backupPod(cj).volumes as Obj[]).find((v) => v.name === keyMount.name);
+      const keyVol = (backupPod(cj).volumes as Obj[]).find((v) => v.name === keyMount.name) as Obj;
       assert.equal(keyVol.secret.secretName, 'slurm-exporter-backup-key');
       assert.equal(keyVol.secret.defaultMode, 0o440);
       assert.deepEqual(keyVol.secret.items, [

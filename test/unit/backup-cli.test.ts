@@ -9,6 +9,8 @@ import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { runBackupCli } from '../../src/backup/cli.ts';
 import { parseCron } from '../../src/backup/cron.ts';
+import { BACKUP_METRICS } from '../../src/backup/metrics.ts';
+import { BACKUP_METRIC_LABELS, BACKUP_METRIC_NAMES } from '../../src/backup/metric-names.ts';
 import { createScheduler } from '../../src/backup/schedule.ts';
 import { BACKUP_TYPES, type BackupType } from '../../src/backup/types.ts';
 import { tempDir } from './backup-helpers.ts';
@@ -136,6 +138,14 @@ describe('backup command line', () => {
   });
 });
 
+describe('backup metrics', () => {
+  it('are the names and labels the alerts and the dashboard use', () => {
+    const served = Object.values(BACKUP_METRICS);
+    assert.deepEqual(served.map((d) => d.name).sort(), [...BACKUP_METRIC_NAMES].sort());
+    for (const d of served) assert.deepEqual(d.labels, BACKUP_METRIC_LABELS[d.name], d.name);
+  });
+});
+
 describe('backup schedule', () => {
   it('runs each type whose schedule matches the minute, and never two runs of one type at once', async () => {
     const schedules = Object.fromEntries(BACKUP_TYPES.map((t) => [t, parseCron(t === 'logs' ? '0 3 * * *' : '0 */6 * * *')])) as Record<BackupType, ReturnType<typeof parseCron>>;
@@ -148,7 +158,8 @@ describe('backup schedule', () => {
       log: (m) => logs.push(m),
       run: (t) => {
         ran.push(t);
-        return t === 'configuration' ? new Promise<void>((r) => (release = r)) : Promise.resolve();
+        // Only the first configuration run hangs until released.
+        return t === 'configuration' && ran.length === 1 ? new Promise<void>((r) => (release = r)) : Promise.resolve();
       },
     });
     const first = s.tick(new Date(2026, 0, 1, 0, 0));

@@ -13,6 +13,8 @@ import path from 'node:path';
 import { ALL_COLLECTORS } from '../../src/collectors/registry.ts';
 import { EXPORTER_METRICS } from '../../src/collectors/exporter-metrics.ts';
 import { DASHBOARD_DIR, driftedFiles } from '../../scripts/gen-dashboards.ts';
+import { BACKUP_DEFAULT_SCHEDULES, BACKUP_METRIC_LABELS, BACKUP_METRIC_NAMES } from '../../src/backup/metric-names.ts';
+import { BACKUP_METRICS } from '../../src/backup/metrics.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // What the exporter emits, from the code
@@ -22,7 +24,7 @@ const TARGET_LABELS = ['job', 'instance'];
 
 interface Known {
   labels: Set<string>;
-  source: 'slurm' | 'exporter' | 'prometheus';
+  source: 'slurm' | 'exporter' | 'prometheus' | 'backup';
 }
 
 function knownMetrics(): Map<string, Known> {
@@ -40,6 +42,9 @@ function knownMetrics(): Map<string, Known> {
   for (const d of Object.values(EXPORTER_METRICS)) add(d.name, d.labels, 'exporter');
   // Prometheus' own series about each scrape of the exporter.
   for (const name of ['up', 'scrape_duration_seconds', 'scrape_samples_scraped']) add(name, [], 'prometheus');
+  // The backup tooling's metrics (`backup schedule`'s /metrics or a textfile collector), from the one list the
+  // rules' test and the dashboard generator share.
+  for (const name of BACKUP_METRIC_NAMES) add(name, BACKUP_METRIC_LABELS[name], 'backup');
   return out;
 }
 
@@ -380,7 +385,10 @@ describe('monitoring/dashboards', () => {
           const has = (label: string, variable: string) => sel.matchers.some((m) => m.label === label && m.op === '=~' && m.value === `$${variable}`);
           const isClusterVariable = q.where.endsWith('variable cluster');
           if (known.source === 'slurm' && !isClusterVariable) assert.ok(has('cluster', 'cluster'), `${q.where}: ${sel.metric} needs cluster=~"$cluster"`);
-          if (known.source !== 'slurm' && !q.where.endsWith('variable job') && !q.where.endsWith('variable instance')) {
+          if (known.source === 'backup') {
+            // Scraped under their own job: the backup_job variable, never the exporter's $job/$instance.
+            if (!q.where.endsWith('variable backup_job')) assert.ok(has('job', 'backup_job'), `${q.where}: ${sel.metric} needs job=~"$backup_job"`);
+          } else if (known.source !== 'slurm' && !q.where.endsWith('variable job') && !q.where.endsWith('variable instance')) {
             assert.ok(has('job', 'job') && has('instance', 'instance'), `${q.where}: ${sel.metric} needs job=~"$job",instance=~"$instance"`);
           }
           if (defined.has('partition') && partitionScoped(sel.metric) && !q.where.endsWith('variable partition')) {
@@ -418,6 +426,29 @@ describe('monitoring/dashboards', () => {
     const burn = dataPanels(slo).find((x) => x.title === 'Error budget burn rate')!;
     const exprs = targetsOf(burn).map((t) => String(t.expr));
     for (const w of ['5m', '1h', '6h']) assert.ok(exprs.some((e) => e.includes(`[${w}]`) && e.endsWith('/ 0.001')), `burn rate over ${w} against the 0.001 budget`);
+  });
+
+  it('the SLO dashboard has a Backups row that reads every backup metric, the age against each type\'s schedule', () => {
+    // The shared name list agrees with what the backup code declares (src/backup/metrics.ts).
+    assert.deepEqual(
+      Object.values(BACKUP_METRICS).map((d) => [d.name, [...d.labels]]).sort(),
+      BACKUP_METRIC_NAMES.map((n) => [n, [...BACKUP_METRIC_LABELS[n]]]).sort(),
+    );
+    const slo = DASHBOARDS.find((d) => d.json.uid === 'slurm-exporter-slo')!;
+    const all = slo.panels;
+    const start = all.findIndex((p) => p.type === 'row' && p.title === 'Backups');
+    assert.ok(start >= 0, 'a row titled Backups');
+    const next = all.findIndex((p, i) => i > start && p.type === 'row');
+    const rowPanels = all.slice(start + 1, next < 0 ? undefined : next);
+    const names = new Set(rowPanels.flatMap((p) => targetsOf(p).flatMap((t) => analyze(String(t.expr)).selectors.map((x) => x.metric))));
+    assert.deepEqual([...names].sort(), [...BACKUP_METRIC_NAMES].sort(), 'the row shows every backup metric');
+    // No backup metric outside the row, so the e2e test can skip the row as a whole.
+    for (const p of dataPanels(slo).filter((p) => !rowPanels.includes(p))) {
+      for (const t of targetsOf(p)) assert.ok(!String(t.expr).includes('slurm_backup_'), `${String(p.title)}: backup metrics only in the Backups row`);
+    }
+    const ratio = rowPanels.find((p) => p.title === 'Newest backup age / schedule')!;
+    const expr = String(targetsOf(ratio)[0]!.expr);
+    for (const [type, d] of Object.entries(BACKUP_DEFAULT_SCHEDULES)) assert.ok(expr.includes(`label_replace(vector(${d.periodSeconds}), "type", "${type}", "", "")`), `${type}: its period`);
   });
 
   it('use histogram_quantile over the queue-wait buckets by le, per partition', () => {
