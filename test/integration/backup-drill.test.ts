@@ -24,7 +24,7 @@ describe('recovery drill: configuration, web config and certificates lost, resto
   let dir: string;
   let etc: string;
   let exp: ExporterProcess | undefined;
-  const files: Record<string, string> = {};
+  const files = { web: '', config: '', backup: '' };
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'backup-drill-'));
     etc = path.join(dir, 'etc');
