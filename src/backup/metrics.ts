@@ -1,7 +1,7 @@
 // The backup metrics, served by `backup schedule` on /metrics and written by one-shot runs (--textfile) for
 // node_exporter's textfile collector. Labels carry types and destination names only, never a path or a key.
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { renderPage } from '../exposition/writer.ts';
 import type { MetricDesc, MetricFamily } from '../exposition/types.ts';
@@ -32,6 +32,9 @@ export class BackupMetrics {
   recordRun(type: BackupType, ok: boolean, sizeBytes: number, durationMs: number, storedAt: readonly string[], atMs: number): void {
     const k = `${type}\0${ok ? 'success' : 'failure'}`;
     this.jobs.set(k, (this.jobs.get(k) ?? 0) + 1);
+    // Both outcomes exist from the first run on, so increase() sees the first failure too.
+    const other = `${type}\0${ok ? 'failure' : 'success'}`;
+    if (!this.jobs.has(other)) this.jobs.set(other, 0);
     if (!ok) return;
     this.size.set(type, sizeBytes);
     this.duration.set(type, durationMs / 1000);
@@ -64,10 +67,41 @@ export class BackupMetrics {
   render(): string {
     return renderPage(this.families(), 'text');
   }
+
+  /**
+   * Carries a previous textfile's figures into this run's: counters add up, so they only grow across one-shot
+   * runs (each run rewrites the file), and what this run did not measure (a failed type's last success, the other
+   * types) is kept instead of vanishing from the file.
+   */
+  absorb(previous: string): void {
+    for (const line of previous.split('\n')) {
+      const m = /^(slurm_backup_[a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+      if (!m) continue;
+      const value = Number(m[3]);
+      if (!Number.isFinite(value)) continue;
+      const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      this.absorbSample(m[1]!, labels, value);
+    }
+  }
+
+  private absorbSample(name: string, l: Record<string, string | undefined>, value: number): void {
+    const keep = <K>(m: Map<K, number>, k: K) => {
+      if (!m.has(k)) m.set(k, value);
+    };
+    if (name === BACKUP_METRICS.jobs.name && l.type && l.status) this.jobs.set(`${l.type}\0${l.status}`, (this.jobs.get(`${l.type}\0${l.status}`) ?? 0) + value);
+    else if (name === BACKUP_METRICS.validationOk.name) this.validationOk += value;
+    else if (name === BACKUP_METRICS.validationFailed.name) this.validationFailed += value;
+    else if (name === BACKUP_METRICS.lastSuccess.name && l.type && l.destination) keep(this.lastSuccess, `${l.type}\0${l.destination}`);
+    else if (name === BACKUP_METRICS.size.name && l.type) keep(this.size, l.type as BackupType);
+    else if (name === BACKUP_METRICS.duration.name && l.type) keep(this.duration, l.type as BackupType);
+    else if (name === BACKUP_METRICS.free.name && l.destination) keep(this.free, l.destination);
+  }
 }
 
 /** Writes the metrics for node_exporter's textfile collector: a temporary file in the same directory, then rename. */
 export async function writeTextfile(file: string, metrics: BackupMetrics): Promise<void> {
+  const previous = await readFile(file, 'utf8').catch(() => '');
+  metrics.absorb(previous);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const fh = await open(tmp, 'wx', 0o644);
