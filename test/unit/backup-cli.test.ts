@@ -14,9 +14,11 @@ import { BACKUP_METRIC_LABELS, BACKUP_METRIC_NAMES } from '../../src/backup/metr
 import { createScheduler } from '../../src/backup/schedule.ts';
 import { BACKUP_TYPES, type BackupType } from '../../src/backup/types.ts';
 import { tempDir } from './backup-helpers.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
 const KEY = randomBytes(32);
-const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdW4iOiJ4In0.c2lnbmF0dXJlLXZhbHVl';
+// Built at run time (test/support/fake-jwt.ts): no token-shaped literal in the repository.
+const TOKEN = fakeJwt({ sun: 'x' }, 'signature-value');
 const PRIVATE_KEY_MARK = 'PRIVATE-KEY-BODY-7f3a';
 /** Each secret in the forms it could leak in. */
 const FORBIDDEN = [KEY.toString('hex'), KEY.toString('base64'), TOKEN, PRIVATE_KEY_MARK];
