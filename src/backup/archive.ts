@@ -12,6 +12,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { VERSION } from '../version.ts';
 import type { BackupType, SourceFile } from './types.ts';
 import { BACKUP_TYPES } from './types.ts';
+import { ByteReader } from './byte-reader.ts';
 
 export const MANIFEST_NAME = 'manifest.json';
 const BLOCK = 512;
@@ -183,27 +184,6 @@ export async function buildArchive(type: BackupType, files: AsyncIterable<Source
 }
 
 // ---------------------------------------------------------------- reading
-
-/** Reads exact byte counts from a stream of chunks. */
-class ByteReader {
-  private buf = Buffer.alloc(0);
-  private done = false;
-  private readonly it: AsyncIterator<Uint8Array>;
-  constructor(src: AsyncIterable<Uint8Array>) {
-    this.it = src[Symbol.asyncIterator]();
-  }
-  /** n bytes, or fewer only at the end of the stream. */
-  async take(n: number): Promise<Buffer> {
-    while (this.buf.length < n && !this.done) {
-      const r = await this.it.next();
-      if (r.done) this.done = true;
-      else this.buf = this.buf.length ? Buffer.concat([this.buf, r.value]) : Buffer.from(r.value);
-    }
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(out.length);
-    return out;
-  }
-}
 
 interface Header {
   path: string;

@@ -7,6 +7,7 @@
 // the additional data of every chunk, so changing the key id or version fails authentication too.
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { ByteReader } from './byte-reader.ts';
 
 export const MAGIC = Buffer.from('SXBK', 'ascii');
 export const FORMAT_VERSION = 1;
@@ -146,32 +147,13 @@ export async function* encrypt(plain: AsyncIterable<Uint8Array>, ring: KeyRing, 
   yield sealChunk(key, aad, counter, true, pending ?? Buffer.alloc(0));
 }
 
-class Reader {
-  private buf = Buffer.alloc(0);
-  private done = false;
-  private readonly it: AsyncIterator<Uint8Array>;
-  constructor(src: AsyncIterable<Uint8Array>) {
-    this.it = src[Symbol.asyncIterator]();
-  }
-  async take(n: number): Promise<Buffer> {
-    while (this.buf.length < n && !this.done) {
-      const r = await this.it.next();
-      if (r.done) this.done = true;
-      else this.buf = this.buf.length ? Buffer.concat([this.buf, r.value]) : Buffer.from(r.value);
-    }
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(out.length);
-    return out;
-  }
-}
-
 interface Opened {
   aad: Buffer;
   key: Buffer;
   chunkSize: number;
 }
 
-async function readHeader(r: Reader, ring: KeyRing | undefined, archive: string): Promise<Opened> {
+async function readHeader(r: ByteReader, ring: KeyRing | undefined, archive: string): Promise<Opened> {
   const fixed = await r.take(6);
   if (fixed.length < 6 || !fixed.subarray(0, 4).equals(MAGIC)) throw new CryptoError(`${archive}: not an encrypted backup archive (no SXBK header)`);
   if (fixed[4] !== FORMAT_VERSION) throw new CryptoError(`${archive}: unknown encryption format version ${fixed[4]} (this exporter reads version ${FORMAT_VERSION})`);
@@ -200,7 +182,7 @@ function openChunk(o: Opened, counter: number, final: boolean, body: Buffer, tag
 
 /** Decrypts; yields each chunk only once it is authenticated; throws CryptoError naming the archive and the reason. */
 export async function* decrypt(cipher: AsyncIterable<Uint8Array>, ring: KeyRing | undefined, archive: string): AsyncGenerator<Uint8Array> {
-  const r = new Reader(cipher);
+  const r = new ByteReader(cipher);
   const o = await readHeader(r, ring, archive);
   for (let counter = 0; ; counter++) {
     const len = await r.take(4);
