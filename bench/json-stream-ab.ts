@@ -2,8 +2,7 @@
 // commit before a change), on the same synthetic pretty-printed v0.0.44 answer, with each tree's own picked
 // job members, alternated in one process so both see the same machine. Usage:
 //   BENCH_BASELINE=/tmp/baseline node bench/json-stream-ab.ts [megabytes=300]
-import { readFileSync } from 'node:fs';
-import { ROOT } from './lib.ts';
+import { ROOT, syntheticJobsAnswer } from './lib.ts';
 
 type Stream = (body: AsyncIterable<Uint8Array>, key: string, on: (v: unknown) => void, o: { maxBytes: number; pick?: ReadonlySet<string> }) => Promise<{ count: number }>;
 
@@ -17,14 +16,7 @@ async function load(root: string): Promise<{ stream: Stream; pick: ReadonlySet<s
   return { stream: js.streamTopLevelArray, pick: f.JOB_FIELDS };
 }
 
-const fixture = JSON.parse(readFileSync(`${ROOT}test/fixtures/slurm-25.11.7/rest_v0.0.44_slurm_jobs.json`, 'utf8')) as { jobs: unknown[] };
-const pieces = fixture.jobs.map((j) => JSON.stringify(j, null, 2).replace(/\n/g, '\n    '));
-const perJob = pieces.reduce((s, p) => s + p.length, 0) / pieces.length;
-const n = Math.ceil((targetMb * 1e6) / (perJob + 6));
-const parts: Buffer[] = [Buffer.from('{\n  "jobs": [\n    ')];
-for (let i = 0; i < n; i++) parts.push(Buffer.from((i > 0 ? ',\n    ' : '') + (pieces[i % pieces.length] as string)));
-parts.push(Buffer.from('\n  ],\n  "errors": []\n}\n'));
-const body = Buffer.concat(parts);
+const { body, jobs: n } = syntheticJobsAnswer(targetMb);
 
 async function* chunks(): AsyncGenerator<Uint8Array> {
   for (let o = 0; o < body.length; o += 65536) yield body.subarray(o, Math.min(o + 65536, body.length));

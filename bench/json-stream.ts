@@ -1,23 +1,11 @@
 // Throughput of the streaming /jobs reader on a synthetic pretty-printed answer built from the real 25.11
 // v0.0.44 job records (not part of the test suite). Usage: node bench/json-stream.ts [megabytes=200] [chunkKB=64]
-import { readFileSync } from 'node:fs';
 import { streamTopLevelArray } from '../src/slurm/rest/json-stream.ts';
-import { ROOT } from './lib.ts';
+import { syntheticJobsAnswer } from './lib.ts';
 
 const targetMb = Number(process.argv[2] ?? 200);
 const chunkKb = Number(process.argv[3] ?? 64);
-const fixture = JSON.parse(readFileSync(`${ROOT}test/fixtures/slurm-25.11.7/rest_v0.0.44_slurm_jobs.json`, 'utf8')) as {
-  jobs: unknown[];
-};
-// slurmrestd pretty-prints with two-space indentation.
-const pieces = fixture.jobs.map((j) => JSON.stringify(j, null, 2).replace(/\n/g, '\n    '));
-const perJob = pieces.reduce((s, p) => s + p.length, 0) / pieces.length;
-const n = Math.ceil((targetMb * 1e6) / (perJob + 6));
-const parts: Buffer[] = [Buffer.from('{\n  "jobs": [\n    ')];
-for (let i = 0; i < n; i++) parts.push(Buffer.from((i > 0 ? ',\n    ' : '') + (pieces[i % pieces.length] as string)));
-parts.push(Buffer.from('\n  ],\n  "meta": {"plugin": {"type": "openapi/slurmctld"}},\n  "errors": [],\n  "warnings": []\n}\n'));
-const body = Buffer.concat(parts);
-parts.length = 0;
+const { body, jobs: n, perJob } = syntheticJobsAnswer(targetMb);
 const chunk = chunkKb * 1024;
 
 async function* chunks(): AsyncGenerator<Uint8Array> {

@@ -1,7 +1,7 @@
 // Shared helpers for the benchmarks: ports, child processes, percentiles.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = `${ROOT}bin/slurm-exporter`;
@@ -77,4 +77,19 @@ export function saveResults(name: string, results: unknown, shown: unknown = res
   console.log(JSON.stringify(shown, null, 2));
   console.error(`written to ${file}`);
   return file;
+}
+
+/**
+ * A pretty-printed /jobs answer of about `targetMb` MB built from the real 25.11 v0.0.44 job records (slurmrestd
+ * indents by two spaces), for the stream-reader benchmarks.
+ */
+export function syntheticJobsAnswer(targetMb: number): { body: Buffer; jobs: number; perJob: number } {
+  const fixture = JSON.parse(readFileSync(`${ROOT}test/fixtures/slurm-25.11.7/rest_v0.0.44_slurm_jobs.json`, 'utf8')) as { jobs: unknown[] };
+  const pieces = fixture.jobs.map((j) => JSON.stringify(j, null, 2).replace(/\n/g, '\n    '));
+  const perJob = pieces.reduce((s, p) => s + p.length, 0) / pieces.length;
+  const jobs = Math.ceil((targetMb * 1e6) / (perJob + 6));
+  const parts: Buffer[] = [Buffer.from('{\n  "jobs": [\n    ')];
+  for (let i = 0; i < jobs; i++) parts.push(Buffer.from((i > 0 ? ',\n    ' : '') + (pieces[i % pieces.length] as string)));
+  parts.push(Buffer.from('\n  ],\n  "meta": {"plugin": {"type": "openapi/slurmctld"}},\n  "errors": [],\n  "warnings": []\n}\n'));
+  return { body: Buffer.concat(parts), jobs, perJob };
 }
