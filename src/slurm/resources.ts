@@ -59,9 +59,6 @@ export function groupOf(kind: ResourceKind): CollectorGroup {
   return RESOURCES[kind].group;
 }
 
-export function kindsOfGroup(group: string): ResourceKind[] {
-  return RESOURCE_KINDS.filter((k) => RESOURCES[k].group === group);
-}
 
 export function endpointOf(kind: ResourceKind): string {
   return RESOURCES[kind].endpoint;

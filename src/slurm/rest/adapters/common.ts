@@ -15,7 +15,6 @@ import type {
 } from '../../model.ts';
 import { gresTotal, parseGres, parseGresItem, splitTopLevel } from './gres.ts';
 import { expandHostlist } from './hostlist.ts';
-import { resourcePath } from '../../resources.ts';
 import { JOB_BASE_STATES, JOB_FLAGS_KNOWN, NODE_BASE_STATES, NODE_FLAGS_KNOWN, PARTITION_STATES } from '../../states.ts';
 
 export interface ApiAdapter {
@@ -554,8 +553,4 @@ export function buildCluster(doc: Rec, a: Anomalies, version: string): ClusterIn
     apiVersion: version,
     clusterName: str(slurmMeta(doc).cluster),
   };
-}
-
-export function apiPath(version: string, kind: ResourceKind): string | undefined {
-  return resourcePath(kind, version);
 }

@@ -5,7 +5,6 @@ import type { Anomalies } from '../../model.ts';
 import {
   type ApiAdapter,
   type Rec,
-  apiPath,
   buildCluster,
   buildDiag,
   buildJob,
@@ -16,12 +15,13 @@ import {
   num,
   strList,
 } from './common.ts';
+import { resourcePath } from '../../resources.ts';
 
 const VERSION = 'v0.0.38';
 
 export const v0038: ApiAdapter = {
   version: VERSION,
-  path: (kind) => apiPath(VERSION, kind),
+  path: (kind) => resourcePath(kind, VERSION),
   node: (raw, a) =>
     buildNode(raw, a, {
       state: (r: Rec, an: Anomalies) => nodeState(r.state, r.state_flags, an),

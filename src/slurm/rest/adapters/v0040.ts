@@ -4,14 +4,15 @@
 // version up to v0.0.44 keeps these field names for what the exporter reads, so they reuse this shape.
 // Slurm 23.11's data_parser dropped the partition flags, DEFAULT among them: unless an answer carries a flags
 // list after all, whether a partition is the default is unknown, never guessed as false.
-import { type ApiAdapter, type Rec, apiPath, buildCluster, buildDiag, buildJob, buildNode, buildPartitions, isRecord, jobState, nodeState, num, strList } from './common.ts';
+import { type ApiAdapter, type Rec, buildCluster, buildDiag, buildJob, buildNode, buildPartitions, isRecord, jobState, nodeState, num, strList } from './common.ts';
+import { resourcePath } from '../../resources.ts';
 
 const sub = (r: Rec, k: string): Rec => (isRecord(r[k]) ? r[k] : {});
 
 export function dataParserAdapter(version: string): ApiAdapter {
   return {
     version,
-    path: (kind) => apiPath(version, kind),
+    path: (kind) => resourcePath(kind, version),
     node: (raw, a) =>
       buildNode(raw, a, {
         state: (r, an) => nodeState(r.state, undefined, an),
