@@ -9,12 +9,12 @@ import { AnomalyLog } from '../src/poll/anomalies.ts';
 import { COLLECTOR_GROUPS, RESOURCE_KINDS } from '../src/slurm/resources.ts';
 import { ALL_COLLECTORS } from '../src/collectors/registry.ts';
 import { renderFamilies } from '../src/exposition/writer.ts';
-import type { ExporterConfig } from '../src/config/types.ts';
+import type { SlurmRestConfig } from '../src/config/types.ts';
 import type { ResourceKind } from '../src/slurm/model.ts';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: collect-once.ts <url> [apiVersion]');
-const slurm: ExporterConfig['slurm'] = {
+const slurm: SlurmRestConfig = {
   url,
   apiVersion: process.argv[3],
   user: 'bench',

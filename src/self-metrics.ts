@@ -1,8 +1,7 @@
 // The exporter's own metrics, built at scrape time: a few dozen series, cheap, and always current.
 import { EXPORTER_METRICS } from './collectors/exporter-metrics.ts';
-import type { MetricDesc, MetricFamily, Sample } from './exposition/types.ts';
+import type { MetricDesc, MetricFamily } from './exposition/types.ts';
 import type { Poller } from './poll/poller.ts';
-import type { CollectorRunner } from './poll/collector-runner.ts';
 import type { LabelledCounter } from './poll/counters.ts';
 import { VERSION } from './version.ts';
 
@@ -14,14 +13,18 @@ function desc(name: string): MetricDesc {
   return d;
 }
 
-export interface SelfMetricsInput {
+/** What one cluster's pipeline counted; its series carry the cluster label. */
+export interface ClusterSelfInput {
   cluster: string;
   poller: Poller;
-  runner: CollectorRunner;
   collectorErrors: LabelledCounter;
   anomalies: LabelledCounter;
   /** The protections in front of Slurm: cache hits and ms waited for the rate limit. */
   guard: { cacheHits: number; rateLimitedMs: number };
+}
+
+export interface SelfMetricsInput {
+  clusters: readonly ClusterSelfInput[];
   scrapes: LabelledCounter;
   lastScrapeSeconds: number;
   isLeader: boolean;
@@ -33,14 +36,28 @@ function fromCounter(name: string, c: LabelledCounter): MetricFamily {
   return { desc: desc(name), samples: c.entries().map((e) => ({ values: e.labels, value: e.value })) };
 }
 
-export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
+type Status = ReturnType<Poller['groupStatuses']>[number];
+
+/** One family over every cluster: `values` gives each cluster's label values after its cluster label. */
+function perCluster(name: string, clusters: readonly ClusterSelfInput[], values: (c: ClusterSelfInput) => { labels: string[]; value: number }[]): MetricFamily {
+  return { desc: desc(name), samples: clusters.flatMap((c) => values(c).map((v) => ({ values: [c.cluster, ...v.labels], value: v.value }))) };
+}
+
+const counted = (c: LabelledCounter) => c.entries().map((e) => ({ labels: e.labels, value: e.value }));
+
+/** Per collector group of each cluster; groups with no value yet are left out. */
+function perGroup(name: string, clusters: readonly ClusterSelfInput[], f: (s: Status, now: number) => number | undefined): MetricFamily {
   const now = Date.now();
-  const statuses = i.poller.groupStatuses();
-  const per = (f: (s: (typeof statuses)[number]) => number | undefined): Sample[] =>
-    statuses.flatMap((s) => {
-      const v = f(s);
-      return v === undefined ? [] : [{ values: [s.group], value: v }];
-    });
+  return perCluster(name, clusters, (c) =>
+    c.poller.groupStatuses().flatMap((s) => {
+      const v = f(s, now);
+      return v === undefined ? [] : [{ labels: [s.group], value: v }];
+    }),
+  );
+}
+
+export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
+  const cs = i.clusters;
   const families: MetricFamily[] = [
     {
       desc: desc('slurm_exporter_build_info'),
@@ -49,24 +66,18 @@ export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
     { desc: desc('slurm_exporter_scrape_duration_seconds'), samples: [{ values: [], value: i.lastScrapeSeconds }] },
     fromCounter('slurm_exporter_scrapes_total', i.scrapes),
     // Poll failures (collector group, fetch error kind) and collector failures (collector, 'collect').
-    { desc: desc('slurm_exporter_errors_total'), samples: [...i.poller.stats.errors.entries(), ...i.collectorErrors.entries()].map((e) => ({ values: e.labels, value: e.value })) },
-    fromCounter('slurm_exporter_api_errors_total', i.poller.stats.apiErrors),
-    fromCounter('slurm_exporter_slurm_requests_total', i.poller.stats.requests),
-    fromCounter('slurm_exporter_slurm_response_bytes_total', i.poller.stats.responseBytes),
-    fromCounter('slurm_exporter_anomalies_total', i.anomalies),
-    { desc: desc('slurm_exporter_slurm_cache_hits_total'), samples: [{ values: [], value: i.guard.cacheHits }] },
-    { desc: desc('slurm_exporter_slurm_rate_limited_seconds_total'), samples: [{ values: [], value: i.guard.rateLimitedMs / 1000 }] },
-    { desc: desc('slurm_exporter_collector_supported'), samples: per((s) => (s.unsupported ? 0 : 1)) },
-    { desc: desc('slurm_exporter_collector_duration_seconds'), samples: per((s) => s.lastDurationSeconds) },
-    { desc: desc('slurm_exporter_collector_success'), samples: per((s) => (s.lastSuccess === undefined ? undefined : s.lastSuccess ? 1 : 0)) },
-    {
-      desc: desc('slurm_exporter_collector_last_success_timestamp_seconds'),
-      samples: per((s) => (s.lastSuccessAt === undefined ? undefined : s.lastSuccessAt / 1000)),
-    },
-    {
-      desc: desc('slurm_exporter_collector_staleness_seconds'),
-      samples: per((s) => (s.lastSuccessAt === undefined ? undefined : (now - s.lastSuccessAt) / 1000)),
-    },
+    perCluster('slurm_exporter_errors_total', cs, (c) => [...counted(c.poller.stats.errors), ...counted(c.collectorErrors)]),
+    perCluster('slurm_exporter_api_errors_total', cs, (c) => counted(c.poller.stats.apiErrors)),
+    perCluster('slurm_exporter_slurm_requests_total', cs, (c) => counted(c.poller.stats.requests)),
+    perCluster('slurm_exporter_slurm_response_bytes_total', cs, (c) => counted(c.poller.stats.responseBytes)),
+    perCluster('slurm_exporter_anomalies_total', cs, (c) => counted(c.anomalies)),
+    perCluster('slurm_exporter_slurm_cache_hits_total', cs, (c) => [{ labels: [], value: c.guard.cacheHits }]),
+    perCluster('slurm_exporter_slurm_rate_limited_seconds_total', cs, (c) => [{ labels: [], value: c.guard.rateLimitedMs / 1000 }]),
+    perGroup('slurm_exporter_collector_supported', cs, (s) => (s.unsupported ? 0 : 1)),
+    perGroup('slurm_exporter_collector_duration_seconds', cs, (s) => s.lastDurationSeconds),
+    perGroup('slurm_exporter_collector_success', cs, (s) => (s.lastSuccess === undefined ? undefined : s.lastSuccess ? 1 : 0)),
+    perGroup('slurm_exporter_collector_last_success_timestamp_seconds', cs, (s) => (s.lastSuccessAt === undefined ? undefined : s.lastSuccessAt / 1000)),
+    perGroup('slurm_exporter_collector_staleness_seconds', cs, (s, now) => (s.lastSuccessAt === undefined ? undefined : (now - s.lastSuccessAt) / 1000)),
     ...processFamilies(),
     { desc: desc('slurm_exporter_leader'), samples: [{ values: [], value: i.isLeader ? 1 : 0 }] },
     { desc: desc('slurm_exporter_leader_changes_total'), samples: [{ values: [], value: i.leaderChanges }] },

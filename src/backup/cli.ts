@@ -239,10 +239,13 @@ export function buildBackupProgram(io: BackupIo, setCode: (n: number) => void): 
     .requiredOption('--passphrase-file <file>', 'file whose first line is the passphrase (never a flag)')
     .requiredOption('--out <file>', 'file to write (must not exist)')
     .addHelpText('after', examples(['slurm-exporter backup export --openssl --archive configuration/configuration-backup-20260101-060000.tar.gz.enc --passphrase-file /root/pass --out /tmp/config.tar.gz.aes']));
-  add('schedule', 'run each enabled type on its schedule, prune after each run, and serve /metrics and /health', (async (c: Ctx) => {
+  add('schedule', 'run each enabled type on its schedule, prune after each run, and serve /metrics and /health', (async (c: Ctx, o: { runNow?: boolean; verifySchedule?: string }) => {
     const { runSchedule } = await import('./schedule.ts');
-    return runSchedule(c.cfg, c.io.env, c.configFile, (m) => warn(c.io, m), c.signal);
-  }) as Runner).addHelpText('after', examples(['slurm-exporter backup schedule --config.file /etc/slurm-exporter/config.yaml']));
+    return runSchedule(c.cfg, c.io.env, c.configFile, (m) => warn(c.io, m), c.signal, { ...(o.runNow ? { runNow: true } : {}), ...(o.verifySchedule !== undefined ? { verifySchedule: o.verifySchedule } : {}) });
+  }) as Runner)
+    .option('--run-now', 'back up every enabled type once at start-up (then verify once with --verify-schedule), then follow the schedules')
+    .option('--verify-schedule <cron>', 'also run `backup verify` on this schedule (cron, local time), counted in the served slurm_backup_validation_* metrics')
+    .addHelpText('after', examples(['slurm-exporter backup schedule --config.file /etc/slurm-exporter/config.yaml', 'slurm-exporter backup schedule --config.file /etc/slurm-exporter/config.yaml --verify-schedule "30 4 * * *" --run-now']));
   return program;
 }
 

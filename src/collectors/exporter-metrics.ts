@@ -1,6 +1,7 @@
 // Descriptors of the exporter's own metrics. Values are filled at scrape time (src/self-metrics.ts); they
-// live here so the generated reference lists them with the Slurm ones. No `cluster` label: they describe
-// this process, not a Slurm cluster.
+// live here so the generated reference lists them with the Slurm ones. What describes the work for one Slurm
+// cluster (polls, errors, requests, freshness) carries its `cluster` label, so one process collecting several
+// clusters tells them apart; what describes the process (scrapes, leadership, memory) carries none.
 import type { MetricDesc } from '../exposition/types.ts';
 import { COLLECTOR_GROUPS, RESOURCES, RESOURCE_KINDS } from '../slurm/resources.ts';
 import { FETCH_ERROR_KINDS } from '../slurm/source.ts';
@@ -37,84 +38,84 @@ export const EXPORTER_METRICS: Record<string, MetricDesc> = {
     name: 'slurm_exporter_errors_total',
     type: 'counter',
     help: `Failures, by collector group and kind: why a poll failed (${REASONS}) or collect (a collector failed on the data and kept its previous output). Every combination is exported from the start, at 0. ${GROUP}`,
-    labels: ['collector', 'kind'],
+    labels: ['cluster', 'collector', 'kind'],
     source: SELF,
   },
   apiErrors: {
     name: 'slurm_exporter_api_errors_total',
     type: 'counter',
     help: `Failed requests to Slurm, by resource (${ENDPOINTS}) and reason (${REASONS}). Every combination of a polled resource is exported from the start, at 0.`,
-    labels: ['endpoint', 'reason'],
+    labels: ['cluster', 'endpoint', 'reason'],
     source: SELF,
   },
   slurmRequests: {
     name: 'slurm_exporter_slurm_requests_total',
     type: 'counter',
     help: 'Requests (HTTP calls or commands) sent to Slurm, by resource: the load this exporter puts on slurmctld.',
-    labels: ['endpoint'],
+    labels: ['cluster', 'endpoint'],
     source: SELF,
   },
   slurmResponseBytes: {
     name: 'slurm_exporter_slurm_response_bytes_total',
     type: 'counter',
     help: 'Bytes of Slurm answers received, by resource.',
-    labels: ['endpoint'],
+    labels: ['cluster', 'endpoint'],
     source: SELF,
   },
   anomalies: {
     name: 'slurm_exporter_anomalies_total',
     type: 'counter',
     help: `Distinct values from Slurm the exporter did not recognize (a new node or job state, an unknown field), by collector group: each is counted and logged once for the life of the process and passed through as a label value. A rise after a Slurm upgrade is worth a look. ${GROUP}`,
-    labels: ['collector'],
+    labels: ['cluster', 'collector'],
     source: SELF,
   },
   collectorSupported: {
     name: 'slurm_exporter_collector_supported',
     type: 'gauge',
     help: `Whether this cluster serves what the collector group reads (1), or not (0: the API version is too old, e.g. fairshare before Slurm 23.02, or slurmdbd is not configured). An unsupported group reports no Slurm series, counts no error and does not fail /ready; it is asked again every interval. ${GROUP}`,
-    labels: ['collector'],
+    labels: ['cluster', 'collector'],
     source: SELF,
   },
   cacheHits: {
     name: 'slurm_exporter_slurm_cache_hits_total',
     type: 'counter',
     help: 'Polls answered from the exporter\'s own cache (slurm.cache) instead of a request to Slurm.',
-    labels: [],
+    labels: ['cluster'],
     source: SELF,
   },
   rateLimited: {
     name: 'slurm_exporter_slurm_rate_limited_seconds_total',
     type: 'counter',
     help: 'Time polls spent waiting for the request rate limit (slurm.rateLimit) before asking Slurm, seconds.',
-    labels: [],
+    labels: ['cluster'],
     source: SELF,
   },
   collectorDuration: {
     name: 'slurm_exporter_collector_duration_seconds',
     type: 'gauge',
     help: `How long the last poll of the collector group took (fetch and parse), seconds. ${GROUP}`,
-    labels: ['collector'],
+    labels: ['cluster', 'collector'],
     source: SELF,
   },
   collectorSuccess: {
     name: 'slurm_exporter_collector_success',
     type: 'gauge',
     help: `Whether the last poll of the collector group succeeded (1) or failed (0); after a failure the previous data is still served. ${GROUP}`,
-    labels: ['collector'],
+    labels: ['cluster', 'collector'],
     source: SELF,
   },
   collectorLastSuccess: {
     name: 'slurm_exporter_collector_last_success_timestamp_seconds',
     type: 'gauge',
     help: `When the collector group last fetched Slurm data successfully, unix seconds. ${GROUP}`,
-    labels: ['collector'],
+    labels: ['cluster', 'collector'],
     source: SELF,
   },
   collectorStaleness: {
     name: 'slurm_exporter_collector_staleness_seconds',
     type: 'gauge',
     help: `Age of the data served for the collector group: seconds since its last successful poll. Alert on this rather than on missing series. ${GROUP}`,
-    labels: ['collector'],
+    labels: ['cluster', 'collector'],
     source: SELF,
   },
   leader: {

@@ -15,6 +15,7 @@ import { reservationsCollector } from './reservations.ts';
 import { licensesCollector } from './licenses.ts';
 import { slurmdbdPingCollector } from './slurmdbd-ping.ts';
 import { slurmdbdCollector } from './slurmdbd.ts';
+import { nativeCollector } from './native.ts';
 
 export const ALL_COLLECTORS: readonly Collector[] = [
   clusterCollector,
@@ -32,6 +33,7 @@ export const ALL_COLLECTORS: readonly Collector[] = [
   licensesCollector,
   slurmdbdCollector,
   slurmdbdPingCollector,
+  nativeCollector,
 ];
 
 export function collectorByName(name: string): Collector | undefined {

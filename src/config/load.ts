@@ -202,6 +202,35 @@ export async function resolveConfig(opts: Record<string, unknown>, env: NodeJS.P
   return resolveFromData(loaded.data, [...envOverlays(env), ...flagOverlays(opts)], env, where, options.hostname);
 }
 
+/** `b` over `a`, mapping by mapping; lists and scalars in `b` replace those in `a`. */
+function deepMerge(a: unknown, b: unknown): unknown {
+  if (!isPlainObject(a) || !isPlainObject(b)) return b === undefined ? structuredClone(a) : b;
+  const out: Record<string, unknown> = structuredClone(a);
+  for (const [k, v] of Object.entries(b)) out[k] = deepMerge(a[k], v);
+  return out;
+}
+
+const CLUSTER_SECTIONS = ['slurm', 'collectors', 'limits'] as const;
+
+/**
+ * Each clusters[] entry gets the top-level slurm, collectors and limits under its own (flags and environment
+ * included, as they set top-level keys), so the schema checks every entry as a whole cluster.
+ */
+function expandClusters(raw: Record<string, unknown>): void {
+  if (!Array.isArray(raw.clusters)) return;
+  raw.clusters = raw.clusters.map((entry: unknown) => {
+    if (!isPlainObject(entry)) return entry;
+    const out: Record<string, unknown> = { ...entry };
+    for (const k of CLUSTER_SECTIONS) {
+      if (raw[k] === undefined && entry[k] === undefined) continue;
+      out[k] = deepMerge(raw[k] ?? {}, entry[k] ?? {});
+    }
+    // The entry's name is its cluster label; a top-level slurm.cluster must not rename every entry.
+    if (isPlainObject(out.slurm)) delete out.slurm.cluster;
+    return out;
+  });
+}
+
 /** Validates file data with overlays applied in order (later wins). Exposed for tests and tools. */
 export function resolveFromData(
   data: Record<string, unknown>,
@@ -216,6 +245,7 @@ export function resolveFromData(
     setPath(raw, o.path, o.value);
     origins.set(o.path, o.origin);
   }
+  expandClusters(raw);
   const schema = buildConfigSchema({ env, hostname });
   const result = schema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues, schema, where, origins));
@@ -224,11 +254,16 @@ export function resolveFromData(
 
 /** Throws unless there is something to collect from: a Slurm URL, or --demo. */
 export function assertSourceConfigured(cfg: ExporterConfig): void {
-  if (cfg.demo || cfg.slurm.url) return;
+  if (cfg.demo) return;
+  const missing = cfg.clusters.filter((c) => c.slurm.source === 'rest' && !c.slurm.url);
+  if (missing.length === 0) return;
+  if (cfg.clusters.length > 1 || cfg.clusters[0]!.name !== undefined) {
+    throw new ConfigError(`no slurmrestd URL for cluster ${missing.map((c) => `"${c.name}"`).join(', ')}: set slurm.url in its clusters[] entry (or at the top level for all), or slurm.source cli / native`);
+  }
   throw new ConfigError(
     'no Slurm source configured: give the slurmrestd URL with --slurm.url or SLURM_REST_URL (or slurm.url in --config.file), ' +
       'and a credential: SLURM_JWT, --slurm.token-file (SLURM_JWT_FILE) or --slurm.jwt-key-file with --slurm.user; ' +
-      'or try --demo to run against a simulated cluster',
+      'or --slurm.source cli to read the Slurm commands on this host; or try --demo to run against a simulated cluster',
   );
 }
 

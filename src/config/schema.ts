@@ -2,7 +2,7 @@
 // sections are server / slurm / collectors / limits / log / demo, with "30s"-style durations; parsing yields
 // ExporterConfig (milliseconds, bytes). The docs generator and --help read descriptions from here.
 import * as z from 'zod';
-import type { BackupConfig, BackupDestinationConfig, BackupTypeName, CollectorGroupConfig, ExporterConfig } from './types.ts';
+import { type BackupConfig, type BackupDestinationConfig, type BackupTypeName, type CollectorGroupConfig, type ExporterConfig, NATIVE_ENDPOINTS } from './types.ts';
 import { parseCron } from '../backup/cron.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from './units.ts';
 
@@ -11,6 +11,16 @@ import { COLLECTOR_GROUPS, GROUP_DEFAULTS, type CollectorGroup } from '../slurm/
 export { COLLECTOR_GROUPS, GROUP_DEFAULTS, type CollectorGroup };
 
 const MIN_STALENESS_MS = 5 * 60_000;
+
+function checkNativeUrl(s: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return `${show(s)} is not a URL (e.g. http://slurmctl:6817)`;
+  }
+  return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : `${show(s)}: the scheme must be http or https`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Field documentation lives beside each field in a private registry, read by gen-config-docs.ts.
@@ -141,7 +151,7 @@ function checkSlurmUrl(s: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 
 /** How old a group's data may be before /ready fails: the configured limit, else 3 intervals (at least 5 min). */
-export function stalenessLimitFor(cfg: ExporterConfig, group: string): number {
+export function stalenessLimitFor(cfg: { server: { stalenessLimitMs: number | undefined }; collectors: ExporterConfig['collectors'] }, group: string): number {
   return cfg.server.stalenessLimitMs ?? Math.max(MIN_STALENESS_MS, 3 * (cfg.collectors[group]?.intervalMs ?? 0));
 }
 
@@ -412,6 +422,19 @@ export function buildConfigSchema(ctx: SchemaContext) {
 
   const slurm = z
     .strictObject({
+      source: doc(z.enum(['rest', 'cli', 'native']).prefault('rest'), 'rest | cli | native', 'Where Slurm data comes from: slurmrestd (rest), the Slurm commands on this host (cli: sinfo, squeue, scontrol, sdiag, sshare), or slurmctld\'s own metrics endpoint only (native, see slurm.native.url).'),
+      cli: z
+        .strictObject({
+          binDir: doc(stringField().optional(), 'path', 'Directory holding the Slurm commands for slurm.source cli.', { defaultText: 'found in PATH' }),
+          slurmConf: doc(stringField().optional(), 'path', 'slurm.conf the commands read (SLURM_CONF).', { defaultText: 'the commands\' default' }),
+        })
+        .prefault({}),
+      native: z
+        .strictObject({
+          url: doc(stringField(checkNativeUrl).optional(), 'URL', 'slurmctld\'s metrics endpoint (MetricsType=metrics/openmetrics, Slurm 25.11+), e.g. http://slurmctl:6817: read beside slurm.source, or alone with slurm.source native.', { defaultText: 'unset' }),
+          endpoints: doc(z.array(z.enum(NATIVE_ENDPOINTS)).prefault([...NATIVE_ENDPOINTS]), 'list', 'Which of slurmctld\'s /metrics/ endpoints to read.', { defaultText: NATIVE_ENDPOINTS.join(', ') }),
+        })
+        .prefault({}),
       url: doc(stringField(checkSlurmUrl).optional(), 'URL', 'slurmrestd: http(s)://host:port or unix:///path/to/socket.', { defaultText: 'unset' }),
       apiVersion: doc(
         stringField((s) => (/^v\d+\.\d+\.\d+$/.test(s) ? undefined : `${show(s)} is not an API version (e.g. v0.0.40)`)).optional(),
@@ -489,19 +512,84 @@ export function buildConfigSchema(ctx: SchemaContext) {
     })
     .prefault({});
 
+  const clusters = doc(
+    z
+      .array(
+        z.strictObject({
+          name: stringField((v) => (v.trim() === v && v !== '' ? undefined : `${show(v)} is not a cluster name (no leading or trailing spaces)`)),
+          required: doc(boolField().prefault(true), 'boolean', 'Whether /ready needs this cluster\'s data to be fresh; false keeps the process ready while this cluster is down (its series go stale, its errors are counted).'),
+          slurm,
+          collectors,
+          limits,
+        }),
+      )
+      .min(1)
+      .optional(),
+    'list',
+    'Several clusters in one process: each entry a `name` (its `cluster` label) with its own `slurm`, `collectors` and `limits` sections; what an entry leaves out comes from the top-level sections.',
+    { defaultText: 'one cluster, from the top-level sections' },
+  );
+
+  type SlurmOut = z.output<typeof slurm>;
+  type GroupsOut = z.output<typeof collectors>;
+  type Issue = (path: (string | number)[], message: string) => void;
+
+  const toSlurmConfig = (s: SlurmOut): ExporterConfig['slurm'] => ({
+    source: s.source,
+    cli: { binDir: s.cli.binDir, slurmConf: s.cli.slurmConf },
+    native: { url: s.native.url?.replace(/\/+$/, ''), endpoints: s.native.endpoints },
+    // A trailing slash would double up when request paths are appended.
+    url: s.url?.replace(/^(https?:\/\/.*?)\/+$/, '$1'),
+    apiVersion: s.apiVersion,
+    user: s.user,
+    token: s.token,
+    tokenFile: s.tokenFile,
+    jwtKeyFile: s.jwtKeyFile,
+    jwtLifetimeMs: s.jwtLifetime,
+    cluster: s.cluster,
+    maxConnections: s.maxConnections,
+    connectionTimeoutMs: s.connectionTimeout,
+    requestTimeoutMs: s.requestTimeout,
+    keepAlive: s.keepAlive,
+    maxResponseBytes: s.maxResponseSize,
+    rateLimit: { ...s.rateLimit },
+    cache: { enabled: s.cache.enabled, ttlMs: s.cache.ttl, maxSize: s.cache.maxSize },
+    tls: { caFile: s.tls.caFile, insecureSkipVerify: s.tls.insecureSkipVerify },
+  
+  });
+
+  const toGroups = (groups: GroupsOut): Record<string, CollectorGroupConfig> =>
+    Object.fromEntries(COLLECTOR_GROUPS.map((g) => [g, { enabled: groups[g].enabled, intervalMs: groups[g].interval, timeoutMs: groups[g].timeout }]));
+
+  /** Checks that hold within one cluster's sections (the top level, or one clusters[] entry). */
+  const clusterIssues = (at: (string | number)[], sec: { slurm: SlurmOut; collectors: GroupsOut }, demo: boolean, issue: Issue) => {
+    for (const g of COLLECTOR_GROUPS) {
+      const gc = sec.collectors[g];
+      if (gc.timeout >= gc.interval) {
+        issue([...at, 'collectors', g, 'timeout'], `${formatDuration(gc.timeout)} must be shorter than collectors.${g}.interval (${formatDuration(gc.interval)})`);
+      }
+    }
+    if (sec.slurm.source === 'native' && sec.slurm.native.url === undefined && !demo) {
+      issue([...at, 'slurm', 'native', 'url'], 'is required with slurm.source native: slurmctld\'s metrics address, e.g. http://slurmctl:6817');
+    }
+    if (sec.slurm.jwtKeyFile !== undefined && sec.slurm.user === undefined && !demo) {
+      issue([...at, 'slurm', 'user'], 'is required with slurm.jwtKeyFile: the user the exporter signs tokens for (--slurm.user or SLURM_USER)');
+    }
+  };
+
   return z
-    .strictObject({ server, slurm, collectors, limits, log, demo, backup: backupSchema() })
+    .strictObject({ server, slurm, collectors, limits, log, demo, backup: backupSchema(), clusters })
     .superRefine((c, rctx) => {
       const issue = (path: (string | number)[], message: string) => rctx.addIssue({ code: 'custom', path, message });
       const fmt = formatDuration;
       backupIssues(c.backup, issue);
 
-      for (const g of COLLECTOR_GROUPS) {
-        const gc = c.collectors[g];
-        if (gc.timeout >= gc.interval) {
-          issue(['collectors', g, 'timeout'], `${fmt(gc.timeout)} must be shorter than collectors.${g}.interval (${fmt(gc.interval)})`);
-        }
-      }
+      const sections = [{ at: [] as (string | number)[], ...c }, ...(c.clusters ?? []).map((e, i) => ({ at: ['clusters', i], ...e }))];
+      for (const sec of sections) clusterIssues(sec.at, sec, c.demo.enabled, issue);
+      const names = (c.clusters ?? []).map((e) => e.name);
+      names.forEach((n, i) => {
+        if (names.indexOf(n) !== i) issue(['clusters', i, 'name'], `"${n}" is already the name of clusters[${names.indexOf(n)}]: every cluster needs its own name (its cluster label)`);
+      });
 
       const le = c.server.leaderElection;
       if (le.renewDeadline >= le.leaseDuration) {
@@ -529,17 +617,9 @@ export function buildConfigSchema(ctx: SchemaContext) {
         issue(['server', 'stalenessLimit'], `${fmt(c.server.stalenessLimit)} must be longer than the longest enabled collector interval (${fmt(longest)}), else /ready fails between polls`);
       }
 
-      if (c.slurm.jwtKeyFile !== undefined && c.slurm.user === undefined && !c.demo.enabled) {
-        issue(['slurm', 'user'], 'is required with slurm.jwtKeyFile: the user the exporter signs tokens for (--slurm.user or SLURM_USER)');
-      }
     })
     .transform((c): ExporterConfig => {
       const le = c.server.leaderElection;
-      const collectorsOut: Record<string, CollectorGroupConfig> = {};
-      for (const g of COLLECTOR_GROUPS) {
-        const gc = c.collectors[g];
-        collectorsOut[g] = { enabled: gc.enabled, intervalMs: gc.interval, timeoutMs: gc.timeout };
-      }
       const nonEmpty = (v: string | undefined) => (v !== undefined && v !== '' ? v : undefined);
       return {
         server: {
@@ -563,27 +643,16 @@ export function buildConfigSchema(ctx: SchemaContext) {
             etcdEndpoints: le.etcd.endpoints,
           },
         },
-        slurm: {
-          // A trailing slash would double up when request paths are appended.
-          url: c.slurm.url?.replace(/^(https?:\/\/.*?)\/+$/, '$1'),
-          apiVersion: c.slurm.apiVersion,
-          user: c.slurm.user,
-          token: c.slurm.token,
-          tokenFile: c.slurm.tokenFile,
-          jwtKeyFile: c.slurm.jwtKeyFile,
-          jwtLifetimeMs: c.slurm.jwtLifetime,
-          cluster: c.slurm.cluster,
-          maxConnections: c.slurm.maxConnections,
-          connectionTimeoutMs: c.slurm.connectionTimeout,
-          requestTimeoutMs: c.slurm.requestTimeout,
-          keepAlive: c.slurm.keepAlive,
-          maxResponseBytes: c.slurm.maxResponseSize,
-          rateLimit: { ...c.slurm.rateLimit },
-          cache: { enabled: c.slurm.cache.enabled, ttlMs: c.slurm.cache.ttl, maxSize: c.slurm.cache.maxSize },
-          tls: { caFile: c.slurm.tls.caFile, insecureSkipVerify: c.slurm.tls.insecureSkipVerify },
-        },
-        collectors: collectorsOut,
+        slurm: toSlurmConfig(c.slurm),
+        collectors: toGroups(c.collectors),
         limits: { ...c.limits },
+        clusters: (c.clusters ?? [{ name: undefined, required: true, slurm: c.slurm, collectors: c.collectors, limits: c.limits }]).map((e) => ({
+          name: e.name,
+          required: e.required,
+          slurm: { ...toSlurmConfig(e.slurm), cluster: e.name ?? e.slurm.cluster },
+          collectors: toGroups(e.collectors),
+          limits: { ...e.limits },
+        })),
         log: { ...c.log },
         demo: c.demo.enabled,
         demoNodes: c.demo.nodes,
@@ -601,7 +670,7 @@ const _outputIsExporterConfig: Equals<z.output<ConfigSchema>, ExporterConfig> = 
 void _outputIsExporterConfig;
 
 /** Top-level keys of the file. */
-export const TOP_LEVEL_KEYS = ['server', 'slurm', 'collectors', 'limits', 'log', 'demo', 'backup'] as const;
+export const TOP_LEVEL_KEYS = ['server', 'slurm', 'collectors', 'limits', 'log', 'demo', 'backup', 'clusters'] as const;
 
 /**
  * The effective configuration in the file's shape ("30s", "2GiB"), so check-config output can be
@@ -633,32 +702,47 @@ export function toFileShape(cfg: ExporterConfig): Record<string, unknown> {
         etcd: { endpoints: le.etcdEndpoints },
       }),
     }),
-    slurm: prune({
-      url: cfg.slurm.url,
-      apiVersion: cfg.slurm.apiVersion,
-      user: cfg.slurm.user,
-      token: cfg.slurm.token,
-      tokenFile: cfg.slurm.tokenFile,
-      jwtKeyFile: cfg.slurm.jwtKeyFile,
-      jwtLifetime: d(cfg.slurm.jwtLifetimeMs),
-      cluster: cfg.slurm.cluster,
-      maxConnections: cfg.slurm.maxConnections,
-      connectionTimeout: d(cfg.slurm.connectionTimeoutMs),
-      requestTimeout: d(cfg.slurm.requestTimeoutMs),
-      keepAlive: cfg.slurm.keepAlive,
-      maxResponseSize: formatSize(cfg.slurm.maxResponseBytes),
-      rateLimit: { ...cfg.slurm.rateLimit },
-      cache: { enabled: cfg.slurm.cache.enabled, ttl: d(cfg.slurm.cache.ttlMs), maxSize: cfg.slurm.cache.maxSize },
-      tls: prune({ caFile: cfg.slurm.tls.caFile, insecureSkipVerify: cfg.slurm.tls.insecureSkipVerify }),
-    }),
-    collectors: Object.fromEntries(
-      Object.entries(cfg.collectors).map(([g, gc]) => [g, prune({ enabled: gc.enabled, interval: d(gc.intervalMs), timeout: d(gc.timeoutMs) })]),
-    ),
+    slurm: slurmFileShape(cfg.slurm),
+    collectors: groupsFileShape(cfg.collectors),
     limits: { ...cfg.limits },
     log: { ...cfg.log },
     demo: { enabled: cfg.demo, nodes: cfg.demoNodes, jobs: cfg.demoJobs },
     backup: backupFileShape(cfg.backup),
+    ...(cfg.clusters[0]?.name === undefined
+      ? {}
+      : { clusters: cfg.clusters.map((c) => ({ name: c.name, required: c.required, slurm: slurmFileShape(c.slurm), collectors: groupsFileShape(c.collectors), limits: { ...c.limits } })) }),
   };
+}
+
+const prune = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+function slurmFileShape(s: ExporterConfig['slurm']): Record<string, unknown> {
+  const d = formatDuration;
+  return prune({
+    source: s.source,
+    cli: prune({ ...s.cli }),
+    native: prune({ url: s.native.url, endpoints: s.native.endpoints }),
+    url: s.url,
+    apiVersion: s.apiVersion,
+    user: s.user,
+    token: s.token,
+    tokenFile: s.tokenFile,
+    jwtKeyFile: s.jwtKeyFile,
+    jwtLifetime: d(s.jwtLifetimeMs),
+    cluster: s.cluster,
+    maxConnections: s.maxConnections,
+    connectionTimeout: d(s.connectionTimeoutMs),
+    requestTimeout: d(s.requestTimeoutMs),
+    keepAlive: s.keepAlive,
+    maxResponseSize: formatSize(s.maxResponseBytes),
+    rateLimit: { ...s.rateLimit },
+    cache: { enabled: s.cache.enabled, ttl: d(s.cache.ttlMs), maxSize: s.cache.maxSize },
+    tls: prune({ caFile: s.tls.caFile, insecureSkipVerify: s.tls.insecureSkipVerify }),
+  });
+}
+
+function groupsFileShape(groups: Record<string, CollectorGroupConfig>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(groups).map(([g, gc]) => [g, prune({ enabled: gc.enabled, interval: formatDuration(gc.intervalMs), timeout: formatDuration(gc.timeoutMs) })]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ export interface CardinalityLimits {
   maxJobs: number;
 }
 
+export type SlurmSourceKind = 'rest' | 'cli' | 'native';
+
+/** slurmctld's metrics endpoints under /metrics/. */
+export const NATIVE_ENDPOINTS = ['jobs', 'nodes', 'partitions', 'scheduler', 'jobs-users-accts'] as const;
+export type NativeEndpoint = (typeof NATIVE_ENDPOINTS)[number];
+
 export type ElectionBackend = 'none' | 'kubernetes' | 'etcd';
 export type HaMode = 'single' | 'active-passive' | 'active-active' | 'sharded';
 
@@ -104,6 +110,29 @@ export interface BackupConfig {
   listenAddress: string;
 }
 
+/** slurmrestd's settings (and the rate limit and cache every source shares). */
+export interface SlurmRestConfig {
+  /** http(s)://host:port or unix:///path/to/socket; undefined when not configured. */
+  url: string | undefined;
+  /** Force one API version (v0.0.38..v0.0.44); undefined negotiates the newest served. */
+  apiVersion: string | undefined;
+  user: string | undefined;
+  token: string | undefined;
+  tokenFile: string | undefined;
+  jwtKeyFile: string | undefined;
+  jwtLifetimeMs: number;
+  /** The `cluster` label; default is the cluster name Slurm reports, else `default`. */
+  cluster: string | undefined;
+  maxConnections: number;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAlive: boolean;
+  maxResponseBytes: number;
+  rateLimit: { enabled: boolean; requestsPerSecond: number; burstSize: number };
+  cache: { enabled: boolean; ttlMs: number; maxSize: number };
+  tls: { caFile: string | undefined; insecureSkipVerify: boolean };
+}
+
 export interface ExporterConfig {
   server: {
     listenAddress: string;
@@ -115,26 +144,13 @@ export interface ExporterConfig {
     stalenessLimitMs: number | undefined;
     leaderElection: LeaderElectionConfig;
   };
-  slurm: {
-    /** http(s)://host:port or unix:///path/to/socket; undefined when not configured. */
-    url: string | undefined;
-    /** Force one API version (v0.0.38..v0.0.44); undefined negotiates the newest served. */
-    apiVersion: string | undefined;
-    user: string | undefined;
-    token: string | undefined;
-    tokenFile: string | undefined;
-    jwtKeyFile: string | undefined;
-    jwtLifetimeMs: number;
-    /** The `cluster` label; default is the cluster name Slurm reports, else `default`. */
-    cluster: string | undefined;
-    maxConnections: number;
-    connectionTimeoutMs: number;
-    requestTimeoutMs: number;
-    keepAlive: boolean;
-    maxResponseBytes: number;
-    rateLimit: { enabled: boolean; requestsPerSecond: number; burstSize: number };
-    cache: { enabled: boolean; ttlMs: number; maxSize: number };
-    tls: { caFile: string | undefined; insecureSkipVerify: boolean };
+  slurm: SlurmRestConfig & {
+    /** Where the data comes from: slurmrestd, the Slurm commands, or slurmctld's own metrics endpoint. */
+    source: SlurmSourceKind;
+    /** The CLI source's commands (sinfo, squeue, scontrol, sdiag, sshare). */
+    cli: { binDir: string | undefined; slurmConf: string | undefined };
+    /** slurmctld's OpenMetrics endpoint (MetricsType=metrics/openmetrics, Slurm 25.11+), as the only source or beside another. */
+    native: { url: string | undefined; endpoints: NativeEndpoint[] };
   };
   /** Keyed by collector group (COLLECTOR_GROUPS in src/slurm/resources.ts). */
   collectors: Record<string, CollectorGroupConfig>;
@@ -145,4 +161,17 @@ export interface ExporterConfig {
   demoNodes: number;
   demoJobs: number;
   backup: BackupConfig;
+  /** Every cluster this process collects from: the `clusters:` list, or the top-level sections as a list of one. */
+  clusters: ClusterConfig[];
+}
+
+/** One cluster's collection settings, its entry's sections over the top-level ones. */
+export interface ClusterConfig {
+  /** The `cluster` label from `clusters[].name`; undefined for the single top-level cluster (slurm.cluster or Slurm's name). */
+  name: string | undefined;
+  /** Whether /ready waits for this cluster. */
+  required: boolean;
+  slurm: ExporterConfig['slurm'];
+  collectors: Record<string, CollectorGroupConfig>;
+  limits: CardinalityLimits;
 }

@@ -1,7 +1,7 @@
 // How far this host's clock is from the server's: from the HTTP Date header when slurmrestd sends one, else
 // from slurmctld's own clock (req_time in /diag, one more request). slurmctld checks a token's exp against
 // its clock, so a skewed host sees fresh tokens refused or self-signed ones not yet valid.
-import type { ExporterConfig } from '../config/types.ts';
+import type { SlurmRestConfig } from '../config/types.ts';
 import { SlurmAuth } from '../slurm/rest/auth.ts';
 import { resourcePath } from '../slurm/resources.ts';
 import { slurmGet } from './http.ts';
@@ -21,7 +21,7 @@ function reqTime(body: string): number | undefined {
   }
 }
 
-async function slurmctldSkew(cfg: ExporterConfig['slurm'], version: string | undefined): Promise<number | undefined> {
+async function slurmctldSkew(cfg: SlurmRestConfig, version: string | undefined): Promise<number | undefined> {
   const path = version ? resourcePath('diag', version) : undefined;
   if (!path) return undefined;
   try {
@@ -33,7 +33,7 @@ async function slurmctldSkew(cfg: ExporterConfig['slurm'], version: string | und
   }
 }
 
-export async function checkClock(report: Report, cfg: ExporterConfig['slurm'], dateSkew: number | undefined, version: string | undefined): Promise<void> {
+export async function checkClock(report: Report, cfg: SlurmRestConfig, dateSkew: number | undefined, version: string | undefined): Promise<void> {
   let skew = dateSkew;
   let from = "from slurmrestd's Date header";
   if (skew === undefined) {

@@ -46,6 +46,8 @@ function unsupportedFix(c: Collector, kind: ResourceKind, reason: string): strin
   const alone = ALL_COLLECTORS.filter((x) => x.group === c.group).length === 1;
   const off = alone ? `; --no-collector.${c.group} stops asking` : '';
   const r = RESOURCES[kind];
+  // slurmctld's own metrics never come through slurmrestd: only the native source reads them.
+  if (r.plugin === 'slurmctld') return `slurmctld serves these itself (Slurm 25.11+, MetricsType=metrics/openmetrics): read them with slurm.source native${off}`;
   if (/newer Slurm releases/.test(reason)) return `nothing to fix on Slurm's side: /${r.plugin}/${r.since}/${r.path} comes with API ${r.since} (a newer Slurm)${off}`;
   return `nothing to fix if that part of Slurm is not set up here (e.g. slurmdbd); else set it up on the Slurm side${off}`;
 }

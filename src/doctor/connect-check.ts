@@ -3,11 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ExporterConfig } from '../config/types.ts';
+import type { SlurmRestConfig } from '../config/types.ts';
 import { errText, isoSeconds, ms, ms1 } from './format.ts';
 import type { Report } from './report.ts';
 
-type SlurmConfig = ExporterConfig['slurm'];
+type SlurmConfig = SlurmRestConfig;
 
 interface Endpoint {
   kind: 'tcp' | 'tls' | 'unix';

@@ -1,12 +1,12 @@
 // One line per failed fetch: what to do about it, by the error's kind (the same kinds as the reason label of
 // slurm_exporter_api_errors_total).
-import type { ExporterConfig } from '../config/types.ts';
+import type { ExporterConfig, SlurmRestConfig } from '../config/types.ts';
 import type { SlurmFetchError } from '../slurm/source.ts';
 import { SlurmAuth } from '../slurm/rest/auth.ts';
 import { bytes, ms } from './format.ts';
 
 /** What to do when slurmrestd refuses the credential, for the credential in use. */
-export function authFix(cfg: ExporterConfig['slurm']): string {
+export function authFix(cfg: SlurmRestConfig): string {
   switch (new SlurmAuth(cfg).mode) {
     case 'key-file':
       return `${cfg.jwtKeyFile} must be this cluster's jwt_hs256.key (slurm.conf AuthAltParameters=jwt_key=) and user ${cfg.user ?? '?'} must exist in Slurm`;

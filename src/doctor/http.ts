@@ -2,10 +2,10 @@
 // verification, unix socket, timeouts): the unauthenticated probe, and the clock reading from /diag.
 import { readFile } from 'node:fs/promises';
 import { Client } from 'undici';
-import type { ExporterConfig } from '../config/types.ts';
+import type { SlurmRestConfig } from '../config/types.ts';
 import { parseSlurmUrl } from '../slurm/rest/client.ts';
 
-type SlurmConfig = ExporterConfig['slurm'];
+type SlurmConfig = SlurmRestConfig;
 
 export interface Answer {
   status: number;

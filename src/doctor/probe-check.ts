@@ -1,12 +1,12 @@
 // Does what listens at slurm.url answer HTTP: one GET without credentials. Any status will do (slurmrestd
 // answers 401 or 404); a connection closed or left silent is the failure. The answer's Date header, when there
 // is one, is the server's clock for the skew check.
-import type { ExporterConfig } from '../config/types.ts';
+import type { SlurmRestConfig } from '../config/types.ts';
 import { errText, ms, ms1 } from './format.ts';
 import { slurmGet } from './http.ts';
 import type { Report } from './report.ts';
 
-type SlurmConfig = ExporterConfig['slurm'];
+type SlurmConfig = SlurmRestConfig;
 
 export interface Probe {
   /** The server's clock minus ours, in seconds, from the Date header; undefined when it sent none. */

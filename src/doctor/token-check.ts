@@ -2,13 +2,13 @@
 // name (--slurm.user, else the token's `sun` claim), when the token expires (its `exp` claim), and whether the
 // files holding it are readable by others. Never prints the token or the key: both are registered as secrets.
 import { readFile, stat } from 'node:fs/promises';
-import type { ExporterConfig } from '../config/types.ts';
+import type { SlurmRestConfig } from '../config/types.ts';
 import { SlurmAuth } from '../slurm/rest/auth.ts';
 import { decodeJwtClaims } from '../slurm/rest/jwt.ts';
 import { errText, isoSeconds, span } from './format.ts';
 import type { Finding, Report } from './report.ts';
 
-type SlurmConfig = ExporterConfig['slurm'];
+type SlurmConfig = SlurmRestConfig;
 
 const EXPIRY_WARN_S = 24 * 3600;
 const NEW_TOKEN = 'scontrol token username=<user> lifespan=<seconds>';

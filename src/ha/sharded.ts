@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import type { ExporterConfig } from '../config/types.ts';
 import type { MetricFamily } from '../exposition/types.ts';
-import { COLLECTOR_GROUPS } from '../slurm/resources.ts';
 import { LeaderElector, type Logger, errText } from './elector.ts';
 import { type HaCoordinator, type LeaderElectionSettings as LE, type LeaseFactory, type PollControl, one } from './types.ts';
 
@@ -37,14 +36,24 @@ function memberBeat(le: LE, factory: LeaseFactory) {
   };
 }
 
+/**
+ * A unit as a lease name part: Kubernetes names are lower-case DNS labels, so `Alpha_1/jobs` becomes
+ * `alpha-1-jobs-<hash>` (the hash keeps two names that clean up the same apart). Group names stay as they are.
+ */
+export function leaseSuffix(unit: string): string {
+  if (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(unit)) return unit;
+  const clean = unit.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return `${clean}-${createHash('sha256').update(unit).digest('hex').slice(0, 8)}`;
+}
+
 export function createSharded(cfg: ExporterConfig, log: Logger, poll: PollControl, factory: LeaseFactory): HaCoordinator {
   const le = cfg.server.leaderElection;
-  const groups = COLLECTOR_GROUPS.filter((g) => cfg.collectors[g]?.enabled ?? true);
+  const groups = poll.units;
   const timings = { leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs };
   const electors = new Map<string, LeaderElector>();
   const apply = () => poll.only(led());
   for (const g of groups) {
-    const backend = factory.lease({ ...le, leaseName: `${le.leaseName}-${g}` });
+    const backend = factory.lease({ ...le, leaseName: `${le.leaseName}-${leaseSuffix(g)}` });
     electors.set(g, new LeaderElector(backend, le.identity, timings, log, { onStartedLeading: apply, onStoppedLeading: apply }));
   }
   const led = () => groups.filter((g) => electors.get(g)!.isLeader());

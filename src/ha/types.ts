@@ -10,8 +10,13 @@ export type LeaderElectionSettings = ExporterConfig['server']['leaderElection'];
 export interface PollControl {
   activate(): void;
   deactivate(): void;
-  /** Sharded mode: poll exactly what these collector groups need. */
-  only(groups: readonly string[]): void;
+  /** Sharded mode: poll exactly what these units need. */
+  only(units: readonly string[]): void;
+  /**
+   * Sharded mode's units of work: the enabled collector groups of one cluster, or `cluster/group` pairs when
+   * the process collects several clusters. Each unit has its own lease.
+   */
+  units: readonly string[];
 }
 
 export interface HaCoordinator {

@@ -28,7 +28,8 @@ export interface ExporterView {
   metrics(format: ExpositionFormat, signal: AbortSignal): MetricsPage | Promise<MetricsPage>;
   health(): { ok: boolean; detail: Record<string, unknown> };
   /** 503 with the reason when not ok. */
-  ready(): { ok: boolean; reason: string };
+  /** `clusters`: each cluster's own readiness, shown in the JSON answer. */
+  ready(): { ok: boolean; reason: string; clusters?: Record<string, { ready: boolean; required: boolean; reason: string }> };
   leader(): Record<string, unknown>;
   landing(): LandingInfo;
 }
@@ -242,7 +243,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         r = { ok: false, reason: 'readiness check failed; see the exporter log' };
       }
       const status = r.ok ? 200 : 503;
-      if ((req.headers.accept ?? '').includes('application/json')) sendJson(req, res, status, { ready: r.ok, reason: r.reason });
+      if ((req.headers.accept ?? '').includes('application/json')) sendJson(req, res, status, { ready: r.ok, reason: r.reason, ...(r.clusters ? { clusters: r.clusters } : {}) });
       else sendText(req, res, status, r.ok ? `ready${r.reason ? `: ${r.reason}` : ''}` : `not ready: ${r.reason}`);
     },
     '/leader': (req, res) => sendJson(req, res, 200, provider.leader()),

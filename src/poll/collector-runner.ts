@@ -86,16 +86,21 @@ export class CollectorRunner {
    * not kept: at 10k nodes they weigh more than both texts. The first scrape in a new format renders it now.
    */
   pieces(format: Format, only?: ReadonlySet<string>): PreparedPiece[] {
+    return [...this.piecesByCollector(format, only).values()];
+  }
+
+  /** The same pieces keyed by collector name, for joining several clusters' pages collector by collector. */
+  piecesByCollector(format: Format, only?: ReadonlySet<string>): Map<string, PreparedPiece> {
     if (!this.formats.has(format)) {
       this.formats.add(format);
       for (const e of this.entries) e.builtFrom = '';
       this.refresh();
     }
-    const out: PreparedPiece[] = [];
+    const out = new Map<string, PreparedPiece>();
     for (const e of this.entries) {
       if (only && !only.has(e.collector.group)) continue;
       const piece = format === 'text' ? e.text : e.openmetrics;
-      if (piece) out.push(piece);
+      if (piece) out.set(e.collector.name, piece);
     }
     return out;
   }

@@ -45,6 +45,8 @@ const ERROR_SOURCES: Record<Endpoint, [string, string]> = {
   shares: ['Unable to query shares', 'slurm_associations_get_shares()'],
   slurmdb_diag: ['slurmdb_get_stats() failed', 'op_handler_diag'],
   slurmdb_ping: ['Unable to ping slurmdbd', 'op_handler_ping'],
+  // Never asked of slurmrestd: slurmctld serves it on its own port.
+  native: ['Unable to query metrics', 'metrics/openmetrics'],
 };
 
 const ROUTE = /^\/(slurm|slurmdb)\/(v\d+\.\d+\.\d+)\/([a-z]+)\/?$/;

@@ -223,6 +223,9 @@ export class VersionRenderer {
       case 'slurmdb_ping':
         yield this.tpl('slurmdb_ping').text;
         return;
+      case 'native':
+        // slurmctld's own metrics are not a slurmrestd answer (serves() is false for every version).
+        throw new Error('simulator: slurmrestd does not serve native metrics');
       default: {
         // A resource added to src/slurm/resources.ts without an answer here does not compile.
         const unanswered: never = endpoint;

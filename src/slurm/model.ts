@@ -252,6 +252,41 @@ export interface DbdPing {
   latencySeconds: number | undefined;
 }
 
+/** An endpoint of slurmctld's own metrics (MetricsType=metrics/openmetrics, Slurm 25.11+): /metrics/<endpoint>. */
+export type NativeEndpoint = 'jobs' | 'nodes' | 'partitions' | 'scheduler' | 'jobs-users-accts';
+
+/**
+ * The unit of a native family's values after correction: slurmctld writes megabytes under `_bytes` names and
+ * scheduler cycle times in microseconds; the model holds bytes and seconds. `timestamp` is unix seconds.
+ */
+export type NativeUnit = 'bytes' | 'seconds' | 'timestamp' | '';
+
+export interface NativeSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** One metric family as slurmctld serves it, values converted to base units. */
+export interface NativeFamily {
+  /** slurmctld's name, unchanged: `slurm_node_cpus`. */
+  name: string;
+  help: string;
+  /** As `# TYPE` declares it (slurmctld declares every family a gauge); `unknown` when undeclared. */
+  type: string;
+  unit: NativeUnit;
+  samples: NativeSample[];
+}
+
+/** slurmctld's own metrics, by endpoint; an endpoint not fetched is absent. */
+export interface NativeMetrics {
+  endpoints: Partial<Record<NativeEndpoint, NativeFamily[]>>;
+  /**
+   * True when slurmctld's metrics are the only source (slurm.source native): no node, job or partition
+   * records come from elsewhere, so the families our collectors would cover are passed through as well.
+   */
+  alone: boolean;
+}
+
 /** What each resource kind produces. Each kind is fetched once per interval and fed to every collector needing it. */
 export interface ResourceData {
   cluster: ClusterInfo;
@@ -264,6 +299,7 @@ export interface ResourceData {
   licenses: SlurmLicense[];
   dbdiag: SlurmdbdStats;
   dbping: DbdPing[];
+  native: NativeMetrics;
 }
 
 export type ResourceKind = keyof ResourceData;

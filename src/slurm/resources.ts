@@ -8,17 +8,33 @@ import type { ResourceKind } from './model.ts';
 /** API versions, oldest first. */
 const VERSIONS = ['v0.0.38', 'v0.0.39', 'v0.0.40', 'v0.0.41', 'v0.0.42', 'v0.0.43', 'v0.0.44'] as const;
 
-export interface ResourceDescriptor {
+interface DescriptorBase {
   /** The collector group that polls it: its interval, timeout, enable switch and sharded-mode lease. */
   group: string;
   /** The `endpoint` label value in the exporter's own metrics (`ping`, `jobs`, `slurmdb_diag`). */
   endpoint: string;
+}
+
+/** A resource slurmrestd serves. */
+export interface RestDescriptor extends DescriptorBase {
   /** Path under the API version: `/slurm/{v}/<path>` or `/slurmdb/{v}/<path>`. */
   plugin: 'slurm' | 'slurmdb';
   path: string;
   /** First API version that serves it; older ones do not (the collector reports "unsupported"). */
   since: (typeof VERSIONS)[number];
 }
+
+/**
+ * A resource only slurmctld itself serves, on its own port (MetricsType=metrics/openmetrics, Slurm 25.11+):
+ * `/<path>/<endpoint>`. No slurmrestd API version serves it, so a slurmrestd source reports it unsupported.
+ */
+export interface SlurmctldDescriptor extends DescriptorBase {
+  plugin: 'slurmctld';
+  path: string;
+  since: undefined;
+}
+
+export type ResourceDescriptor = RestDescriptor | SlurmctldDescriptor;
 
 /** The resources, in the order their groups appear in the config reference. */
 export const RESOURCES = {
@@ -34,6 +50,8 @@ export const RESOURCES = {
   dbdiag: { group: 'slurmdbd', endpoint: 'slurmdb_diag', plugin: 'slurmdb', path: 'diag', since: 'v0.0.38' },
   // slurmdbd's reachability from slurmrestd came with Slurm 24.05 (v0.0.42).
   dbping: { group: 'slurmdbd', endpoint: 'slurmdb_ping', plugin: 'slurmdb', path: 'ping', since: 'v0.0.42' },
+  // slurmctld's own OpenMetrics (/metrics/jobs, /nodes, ...): read by the native source, never by slurmrestd.
+  native: { group: 'native', endpoint: 'native', plugin: 'slurmctld', path: 'metrics', since: undefined },
 } as const satisfies Record<ResourceKind, ResourceDescriptor>;
 
 export const RESOURCE_KINDS = Object.keys(RESOURCES) as ResourceKind[];
@@ -51,6 +69,7 @@ export const GROUP_DEFAULTS: Record<CollectorGroup, { interval: string; timeout:
   reservations: { interval: '60s', timeout: '30s', what: 'advance reservations (scontrol show reservation)' },
   licenses: { interval: '60s', timeout: '30s', what: 'license counts (scontrol show licenses)' },
   slurmdbd: { interval: '60s', timeout: '30s', what: 'slurmdbd RPC statistics (sacctmgr show stats) and reachability' },
+  native: { interval: '60s', timeout: '30s', what: "slurmctld's own metrics (Slurm 25.11+, MetricsType=metrics/openmetrics), re-exposed as slurm_native_* (native source only)" },
 };
 
 export const COLLECTOR_GROUPS = Object.keys(GROUP_DEFAULTS) as CollectorGroup[];
@@ -67,6 +86,7 @@ export function endpointOf(kind: ResourceKind): string {
 /** `/slurm/v0.0.44/jobs`, or undefined when that API version does not serve the resource. */
 export function resourcePath(kind: ResourceKind, version: string): string | undefined {
   const d: ResourceDescriptor = RESOURCES[kind];
+  if (d.plugin === 'slurmctld') return undefined;
   const at = (VERSIONS as readonly string[]).indexOf(version);
   if (at < 0 || at < VERSIONS.indexOf(d.since)) return undefined;
   return `/${d.plugin}/${version}/${d.path}`;

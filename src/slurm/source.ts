@@ -11,10 +11,11 @@ export type FetchErrorKind =
   | 'slurm' // 200 with errors[] from Slurm
   | 'version' // the API version is no longer served
   | 'aborted' // shutdown or leadership lost
-  | 'unsupported'; // this cluster does not serve the resource (API version too old, slurmdbd not configured)
+  | 'unsupported' // this cluster does not serve the resource (API version too old, slurmdbd not configured)
+  | 'exec'; // a Slurm command (CLI source) not found, not executable, killed, or exiting non-zero
 
 /** Every kind, for the error counters' zero series. */
-export const FETCH_ERROR_KINDS: readonly FetchErrorKind[] = ['connect', 'timeout', 'auth', 'http', 'parse', 'too_large', 'slurm', 'version', 'aborted', 'unsupported'];
+export const FETCH_ERROR_KINDS: readonly FetchErrorKind[] = ['connect', 'timeout', 'auth', 'http', 'parse', 'too_large', 'slurm', 'version', 'aborted', 'unsupported', 'exec'];
 
 export class SlurmFetchError extends Error {
   readonly kind: FetchErrorKind;

@@ -4,13 +4,18 @@
 // slurmdbd statistics), every collector group polled every 1-2 s, scraped every second by a real Prometheus.
 // Each panel target and each variable query, with the dashboard variables replaced as Grafana would
 // ($cluster → the demo cluster, All → .*, $__rate_interval and $__range → 1m), must return at least one
-// series with a finite value: a panel that would show "No data" on a healthy cluster fails here.
+// series with a finite value: a panel that would show "No data" on a healthy cluster fails here. The "Backups"
+// row and its $backup_job variable read a real `slurm-exporter backup schedule` (a local destination, --run-now
+// so a backup is stored and verified at start-up, not at the next scheduled minute), scraped as its own job.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type ExporterProcess, httpGet, spawnExporter, waitFor } from '../support/exporter-process.ts';
+import { BIN, type ExporterProcess, httpGet, spawnExporter, waitFor } from '../support/exporter-process.ts';
+import { freePort } from '../support/daemon.ts';
 import { type PrometheusProcess, startPrometheus } from '../support/prometheus.ts';
 import { FakeKubeApi, documentedRole } from '../support/fake-kube-api.ts';
 import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
@@ -34,7 +39,11 @@ const VARIABLES: Record<string, string> = {
   partition: '.*',
   job: 'slurm',
   instance: '.*',
+  backup_job: '.*',
 };
+
+/** The scrape job of the `backup schedule` process (Grafana's $backup_job, on All here). */
+const BACKUP_JOB = 'slurm-exporter-backup';
 
 function substitute(expr: string): string {
   return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => {
@@ -52,33 +61,20 @@ interface Query {
 
 type Json = Record<string, unknown>;
 
-/**
- * Skipped for now: the "Backups" row of slurm-exporter-slo.json and its backup_job variable read the backup
- * metrics (src/backup/metric-names.ts), which only `slurm-exporter backup schedule` (or a one-shot run's
- * --textfile output) serves. The backup schedule mode is not part of this demo setup, so those queries have no
- * data here. test/unit/dashboards.test.ts still checks their metric names, labels and syntax. To be removed
- * once this test also runs `backup schedule` and Prometheus scrapes it.
- */
-const SKIPPED_ROWS = new Set(['Backups']);
-const SKIPPED_VARIABLES = new Set(['backup_job']);
-
 /** Every panel target and variable query of every dashboard file, variables substituted. */
 function dashboardQueries(): Query[] {
   const out: Query[] = [];
   for (const file of readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).sort()) {
     const d = JSON.parse(readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as Json;
     // Panels follow their row in the top-level list (or sit in a collapsed row's panels).
-    let row = '';
     const panels: Json[] = [];
     for (const p of (d.panels ?? []) as Json[]) {
-      if (p.type === 'row') row = String(p.title);
-      if (SKIPPED_ROWS.has(row)) continue;
       panels.push(p, ...((p.panels ?? []) as Json[]));
     }
     for (const p of panels) {
       for (const t of (p.targets ?? []) as Json[]) out.push({ where: `${file} "${String(p.title)}" ${String(t.refId)}`, expr: substitute(String(t.expr)) });
     }
-    for (const v of ((d.templating as { list: Json[] }).list ?? []).filter((x) => x.type === 'query' && !SKIPPED_VARIABLES.has(String(x.name)))) {
+    for (const v of ((d.templating as { list: Json[] }).list ?? []).filter((x) => x.type === 'query')) {
       // label_values(selector, label) is what Grafana asks Prometheus' series API; the same as a group by.
       const m = /^label_values\((.+),\s*(\w+)\)$/.exec(String(v.query));
       assert.ok(m, `${file} variable ${String(v.name)}`);
@@ -93,6 +89,8 @@ describe('the Grafana dashboards against the demo cluster, scraped by a real Pro
   let dir: string;
   const replicas: ExporterProcess[] = [];
   let prom: PrometheusProcess;
+  let backup: ChildProcess | undefined;
+  const backupOutput: string[] = [];
 
   before(async () => {
     api = new FakeKubeApi({ tokens: REPLICAS.map((id) => `token-${id}`), rules: documentedRole().rules });
@@ -136,11 +134,48 @@ describe('the Grafana dashboards against the demo cluster, scraped by a real Pro
       for (const r of replicas) if ((JSON.parse((await httpGet(`${r.url}/leader`)).text) as { is_leader: boolean }).is_leader) leaders++;
       return leaders === 1;
     }, 20_000);
-    prom = await startPrometheus({ targets: replicas.map((r) => new URL(r.url).host) });
+    // The backup metrics: `backup schedule` with a local destination and an encryption key, configuration only (the
+    // deployment and certificates types need a Kubernetes API and a web config, which this setup has not),
+    // backed up and verified once at start-up.
+    const store = path.join(dir, 'backups');
+    mkdirSync(store);
+    writeFileSync(path.join(dir, 'backup.key'), randomBytes(32).toString('hex'), { mode: 0o600 });
+    const backupPort = await freePort();
+    const backupConfig = path.join(dir, 'backup.yaml');
+    writeFileSync(
+      backupConfig,
+      [
+        'backup:',
+        `  listenAddress: 127.0.0.1:${backupPort}`,
+        '  deployment: { enabled: false }',
+        '  certificates: { enabled: false }',
+        '  logs: { enabled: false }',
+        '  primary:',
+        `    path: ${store}`,
+        '  encryption:',
+        `    keyFile: ${path.join(dir, 'backup.key')}`,
+        '  paths:',
+        `    configFile: ${path.join(dir, `${REPLICAS[0]}.yaml`)}`,
+        '',
+      ].join('\n'),
+    );
+    const proc = spawn(BIN, ['backup', 'schedule', `--config.file=${backupConfig}`, '--run-now', '--verify-schedule=30 4 * * *'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    backup = proc;
+    proc.stderr?.on('data', (b: Buffer) => backupOutput.push(b.toString()));
+    await waitFor('the backup schedule\'s start-up run', async () => {
+      if (proc.exitCode !== null) assert.fail(`backup schedule exited (${proc.exitCode}):\n${backupOutput.join('')}`);
+      return /^slurm_backup_validation_success_total [1-9]/m.test((await httpGet(`http://127.0.0.1:${backupPort}/metrics`).catch(() => ({ text: '' }))).text);
+    }, 20_000);
+    prom = await startPrometheus({ targets: replicas.map((r) => new URL(r.url).host), jobs: [{ name: BACKUP_JOB, targets: [`127.0.0.1:${backupPort}`] }] });
   });
 
   after(async () => {
     await prom?.stop();
+    if (backup && backup.exitCode === null) {
+      const exited = new Promise((r) => backup?.once('exit', r));
+      backup.kill('SIGTERM');
+      await exited;
+    }
     for (const r of replicas) await r.stop();
     await api?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -149,6 +184,9 @@ describe('the Grafana dashboards against the demo cluster, scraped by a real Pro
   it('every panel target and variable query of every dashboard returns data with a finite value', async () => {
     const queries = dashboardQueries();
     assert.ok(queries.length > 150, `${queries.length} queries`);
+    // The backup panels and variable are among them, none skipped.
+    assert.ok(queries.some((q) => q.where.endsWith('variable backup_job')), 'the backup_job variable is queried');
+    assert.ok(queries.filter((q) => /slurm_backup_/.test(q.expr)).length >= 12, 'every Backups panel target is queried');
     const pending = new Map(queries.map((q) => [q.where, { q, last: 'not run yet' }]));
     const end = Date.now() + DATA_DEADLINE_MS;
     while (pending.size > 0 && Date.now() < end) {
@@ -182,5 +220,8 @@ describe('the Grafana dashboards against the demo cluster, scraped by a real Pro
     // Slurm series come from the leader only: the standby serves the exporter's own figures.
     const clusters = await prom.query('count by (instance) (slurm_nodes)');
     assert.equal(clusters.length, 1);
+    // The backup series come from the backup schedule's own scrape job, which the dashboard's $backup_job lists.
+    const backupJobs = await prom.query('group by (job) (slurm_backup_last_success_timestamp_seconds)');
+    assert.deepEqual(backupJobs.map((r) => r.metric.job), [BACKUP_JOB]);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type FaultSpec, SlurmSimulator } from '../../src/simulator/server.ts';
 import { signJwt } from '../../src/simulator/server.ts';
-import { type ExporterProcess, httpGet, parseSamples, spawnExporter, sumBy, waitFor } from '../support/exporter-process.ts';
+import { type ExporterProcess, httpGet, parseSamples, spawnExporter, sumBy, waitFor, valueOf } from '../support/exporter-process.ts';
 import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
 
 const NODES = 20;
@@ -31,9 +31,9 @@ async function metrics(exp: ExporterProcess): Promise<Map<string, number>> {
   return parseSamples(r.text);
 }
 
-const lastSuccess = (m: Map<string, number>) => m.get('slurm_exporter_collector_last_success_timestamp_seconds{collector="nodes"}') ?? 0;
-const staleness = (m: Map<string, number>) => m.get('slurm_exporter_collector_staleness_seconds{collector="nodes"}') ?? 0;
-const apiErrors = (m: Map<string, number>, reason: string) => m.get(`slurm_exporter_api_errors_total{endpoint="nodes",reason="${reason}"}`) ?? 0;
+const lastSuccess = (m: Map<string, number>) => valueOf(m, 'slurm_exporter_collector_last_success_timestamp_seconds', { collector: 'nodes' }) ?? 0;
+const staleness = (m: Map<string, number>) => valueOf(m, 'slurm_exporter_collector_staleness_seconds', { collector: 'nodes' }) ?? 0;
+const apiErrors = (m: Map<string, number>, reason: string) => valueOf(m, 'slurm_exporter_api_errors_total', { endpoint: 'nodes', reason }) ?? 0;
 const nodeSum = (text: string) => [...sumBy(text, 'slurm_nodes', 'cluster').values()].reduce((a, b) => a + b, 0);
 
 async function start(opts: { jwtKey?: Buffer; extraConfig?: string; env?: Record<string, string | undefined>; args?: string[] } = {}) {
@@ -68,8 +68,8 @@ async function row(fault: FaultSpec, reason: string, extra: { extraConfig?: stri
     assert.equal(lastSuccess(during2), lastSuccess(during1), 'no success during the fault');
     assert.ok(staleness(during2) > staleness(during1) && staleness(during2) >= 2, `the age grows (${staleness(during1)} → ${staleness(during2)})`);
     assert.ok(apiErrors(during2, reason) > apiErrors(during1, reason) || apiErrors(during2, reason) >= 2, `slurm_exporter_api_errors_total{reason="${reason}"} grows`);
-    assert.ok((during2.get(`slurm_exporter_errors_total{collector="nodes",kind="${reason}"}`) ?? 0) > 0, 'slurm_exporter_errors_total counts it too');
-    assert.ok(lastSuccess(during2) > 0 && (during2.get('slurm_exporter_collector_last_success_timestamp_seconds{collector="jobs"}') ?? 0) > lastSuccess(during2), 'other groups keep collecting');
+    assert.ok((valueOf(during2, 'slurm_exporter_errors_total', { collector: 'nodes', kind: reason }) ?? 0) > 0, 'slurm_exporter_errors_total counts it too');
+    assert.ok(lastSuccess(during2) > 0 && (valueOf(during2, 'slurm_exporter_collector_last_success_timestamp_seconds', { collector: 'jobs' }) ?? 0) > lastSuccess(during2), 'other groups keep collecting');
     if (extra.checkReady) {
       const ready = await httpGet(`${exp.url}/ready`);
       assert.equal(ready.status, 503, '/ready turns 503 past the staleness limit');
@@ -164,7 +164,7 @@ describe('fault matrix (simulated slurmrestd)', { concurrency: 3 }, () => {
         return /slurm_nodes\{cluster="[^"]+",state="quantum_entangled"\} 1/.test(t) ? t : undefined;
       });
       assert.equal(nodeSum(text), doc.nodes.length);
-      assert.ok((parseSamples(text).get('slurm_exporter_anomalies_total{collector="nodes"}') ?? 0) > 0);
+      assert.ok((valueOf(parseSamples(text), 'slurm_exporter_anomalies_total', { collector: 'nodes' }) ?? 0) > 0);
       assert.ok(exp.output.some((l) => l.includes('quantum_entangled')), 'logged');
       assert.equal(exp.output.filter((l) => l.includes('node state \\"quantum_entangled\\"')).length, 1, 'logged once');
     } finally {

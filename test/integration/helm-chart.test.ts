@@ -38,6 +38,7 @@ import {
 } from '../support/helm.ts';
 import { dashboardId, planSync, RULES_SOURCE, DASHBOARDS_SOURCE } from '../../scripts/sync-chart-files.ts';
 import { BACKUP_DEFAULT_SCHEDULES } from '../../src/backup/metric-names.ts';
+import { parseCron } from '../../src/backup/cron.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- rendered manifests are untyped data
 
@@ -53,8 +54,10 @@ async function render(what: string, o: TemplateOptions = {}) {
   return r.objects;
 }
 
+/** The exporter's Deployment or Rollout (not the `backup schedule` Deployment of backup.mode schedule). */
 function workload(objects: K8sObject[]): Obj {
-  const w = find(objects, 'Deployment') ?? find(objects, 'Rollout');
+  const exporter = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] !== 'backup');
+  const w = find(exporter, 'Deployment') ?? find(exporter, 'Rollout');
   assert.ok(w, `no Deployment or Rollout among ${kinds(objects).join(', ')}`);
   return w as Obj;
 }
@@ -799,6 +802,140 @@ describe('Helm chart deploy/helm/slurm-exporter', () => {
         assert.equal((backupPod(cj).volumes as Obj[]).find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName, 'backups');
       }
     });
+  });
+});
+
+describe('backup.mode schedule (ci/backup-schedule-values.yaml): one `backup schedule` Deployment, its metrics Service and ServiceMonitor', () => {
+  let objects: K8sObject[];
+  const ARGS = ['backup', 'schedule', '--verify-schedule=30 4 * * *', '--run-now', '--config.file=/etc/slurm-exporter-backup/config.yaml'];
+  const isBackup = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/component'] === 'backup';
+  const backupDeployment = (objs: K8sObject[]) => objs.find((o) => o.kind === 'Deployment' && isBackup(o)) as Obj | undefined;
+  const selects = (selector: Record<string, string>, labels: Record<string, string> | undefined) => Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+  const backupContainer = (d: Obj): Obj => {
+    const c = (d.spec.template.spec.containers as Obj[]).find((x) => x.name === 'backup');
+    assert.ok(c, 'a container named backup');
+    return c;
+  };
+  before(async () => {
+    objects = await render('ci/backup-schedule-values.yaml', { valuesFiles: ['ci/backup-schedule-values.yaml'] });
+  });
+
+  it('renders the Deployment, Service and ServiceMonitor in place of the CronJobs, each valid against its schema', () => {
+    assert.deepEqual(
+      objects.filter(isBackup).map((o) => `${o.apiVersion}/${o.kind}/${o.metadata.name}`).sort(),
+      [
+        'apps/v1/Deployment/slurm-exporter-backup',
+        'monitoring.coreos.com/v1/ServiceMonitor/slurm-exporter-backup',
+        'rbac.authorization.k8s.io/v1/Role/slurm-exporter-backup',
+        'rbac.authorization.k8s.io/v1/RoleBinding/slurm-exporter-backup',
+        'v1/ConfigMap/slurm-exporter-backup',
+        'v1/PersistentVolumeClaim/slurm-exporter-backup',
+        'v1/Service/slurm-exporter-backup',
+        'v1/ServiceAccount/slurm-exporter-backup',
+      ],
+    );
+    assert.equal(find(objects, 'CronJob'), undefined, 'no CronJob: the validation runs in the Deployment too');
+    for (const o of objects.filter(isBackup)) {
+      assert.deepEqual(validateObject(o), [], `${o.kind}/${o.metadata.name} is valid`);
+      assert.equal(o.metadata.namespace, 'monitoring');
+    }
+    assertAllValid(objects, 'ci/backup-schedule-values.yaml');
+    // The exporter's own Deployment is still there and still the exporter.
+    assert.equal(container(objects).name, 'slurm-exporter');
+  });
+
+  it('Deployment: one replica, Recreate, `backup schedule --verify-schedule <validation.schedule> --run-now`, /health probes on the metrics port, TZ from backup.timeZone', () => {
+    const d = backupDeployment(objects) as Obj;
+    assert.equal(d.spec.replicas, 1);
+    assert.deepEqual(d.spec.strategy, { type: 'Recreate' }, 'never two processes on the volume');
+    const pod = d.spec.template.spec as Obj;
+    assert.ok(selects(d.spec.selector.matchLabels, d.spec.template.metadata.labels), 'the selector selects its pods');
+    assert.equal(pod.restartPolicy, 'Always');
+    const c = backupContainer(d);
+    assert.deepEqual(c.args, ARGS);
+    assert.equal(parseCron((c.args as string[])[2]!.slice('--verify-schedule='.length)).text, '30 4 * * *', 'a schedule the process accepts');
+    assert.deepEqual(c.ports, [{ name: 'backup-metrics', containerPort: 9343, protocol: 'TCP' }]);
+    for (const p of [c.livenessProbe, c.readinessProbe]) assert.deepEqual(p.httpGet, { path: '/health', port: 'backup-metrics' });
+    assert.deepEqual((c.env as Obj[]).find((e) => e.name === 'TZ'), { name: 'TZ', value: 'Europe/Berlin' });
+    assert.ok(d.spec.template.metadata.annotations['checksum/backup-config'], 'rolls when the backup configuration changes');
+  });
+
+  it('the Deployment is the hardened backup pod: security contexts as the exporter\'s, the API token (the deployment type is on), the key as a file, writable only /tmp and the backup volume, never the key in the environment', () => {
+    const d = backupDeployment(objects) as Obj;
+    const pod = d.spec.template.spec as Obj;
+    const c = backupContainer(d);
+    assert.deepEqual(pod.securityContext, workload(objects).spec.template.spec.securityContext);
+    assert.deepEqual(c.securityContext, container(objects).securityContext);
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.equal(pod.serviceAccountName, 'slurm-exporter-backup');
+    assert.ok((c.volumeMounts as Obj[]).some((m) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount'), 'a projected token for the deployment backup');
+    assert.deepEqual((c.volumeMounts as Obj[]).filter((m) => !m.readOnly).map((m) => m.mountPath).sort(), ['/tmp', '/var/lib/slurm-exporter-backup']);
+    assert.equal((pod.volumes as Obj[]).find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName, 'slurm-exporter-backup');
+    assert.equal((pod.volumes as Obj[]).find((v) => v.secret)?.secret.secretName, 'slurm-exporter-backup-key');
+    for (const e of c.env as Obj[]) assert.notEqual(e.name, 'SLURM_EXPORTER_BACKUP_KEY');
+    assert.ok(!(c.args as string[]).some((a) => /key/i.test(a)), 'no key flag');
+    // Not one of the exporter's pods: its Services, PodDisruptionBudget and NetworkPolicy do not select it.
+    const labels = d.spec.template.metadata.labels as Record<string, string>;
+    for (const svc of objects.filter((o) => o.kind === 'Service' && !isBackup(o)) as Obj[]) assert.ok(!selects(svc.spec.selector, labels), `Service ${svc.metadata.name} does not select the backup pod`);
+    assert.ok(!selects((get(objects, 'PodDisruptionBudget') as Obj).spec.selector.matchLabels, labels));
+    assert.ok(!selects((get(objects, 'NetworkPolicy') as Obj).spec.podSelector.matchLabels, labels));
+  });
+
+  it('the backup ConfigMap loads with the exporter\'s config loader, and backup.listenAddress is the container port', () => {
+    const cm = get(objects, 'ConfigMap', 'slurm-exporter-backup') as Obj;
+    const env = { POD_NAME: 'slurm-exporter-backup-6c9d7f-abcde', POD_NAMESPACE: 'monitoring' };
+    const loaded = parseConfigText(cm.data['config.yaml'] as string, env, 'backup config');
+    assert.deepEqual(loaded.warnings, []);
+    const cfg = resolveFromData(loaded.data, [], env, 'backup config', () => 'localhost') as unknown as { backup: Obj };
+    assert.equal(cfg.backup.listenAddress, ':9343');
+    for (const t of ['configuration', 'deployment', 'certificates', 'logs'] as const) assert.equal(cfg.backup.types[t].enabled, true, `${t} runs in the Deployment`);
+    assert.equal(cfg.backup.types.logs.schedule, BACKUP_DEFAULT_SCHEDULES.logs.cron);
+    assert.equal(cfg.backup.secondary.kind, 's3');
+  });
+
+  it('Service and ServiceMonitor: the backup pod\'s metrics port, scraped on /metrics, and neither mixed with the exporter\'s', () => {
+    const d = backupDeployment(objects) as Obj;
+    const svc = get(objects, 'Service', 'slurm-exporter-backup') as Obj;
+    assert.equal(svc.spec.type, 'ClusterIP');
+    assert.deepEqual(svc.spec.ports, [{ name: 'backup-metrics', port: 9343, targetPort: 'backup-metrics', protocol: 'TCP' }]);
+    assert.ok(selects(svc.spec.selector, d.spec.template.metadata.labels), 'the Service selects the backup pod');
+    assert.ok(!selects(svc.spec.selector, workload(objects).spec.template.metadata.labels), 'and not the exporter\'s');
+    const sm = get(objects, 'ServiceMonitor', 'slurm-exporter-backup') as Obj;
+    assert.deepEqual(sm.spec.namespaceSelector, { matchNames: ['monitoring'] });
+    assert.equal(sm.metadata.labels.release, 'kube-prometheus-stack', 'serviceMonitor.labels, for the Prometheus\' selector');
+    const services = objects.filter((o) => o.kind === 'Service') as Obj[];
+    assert.deepEqual(services.filter((x) => selects(sm.spec.selector.matchLabels, x.metadata.labels)).map((x) => x.metadata.name), ['slurm-exporter-backup'], 'it selects the backup Service only');
+    const exporterSm = get(objects, 'ServiceMonitor', 'slurm-exporter') as Obj;
+    assert.deepEqual(services.filter((x) => selects(exporterSm.spec.selector.matchLabels, x.metadata.labels)).map((x) => x.metadata.name), ['slurm-exporter-headless'], 'the exporter\'s ServiceMonitor still selects its headless Service only');
+    assert.equal(sm.spec.endpoints.length, 1);
+    const ep = sm.spec.endpoints[0] as Obj;
+    assert.equal(ep.port, svc.spec.ports[0].name, 'the endpoint names the Service\'s port');
+    assert.equal(ep.path, '/metrics');
+    assert.equal(ep.scheme, 'http');
+    assert.equal(ep.interval, '30s');
+    assert.deepEqual(ep.relabelings, [{ action: 'replace', targetLabel: 'region', replacement: 'eu-west-1' }]);
+  });
+
+  it('the switches: serviceMonitor off keeps the Service only; validation off drops --verify-schedule; runOnStart off drops --run-now; mode cronjobs (the default) renders no backup Deployment or Service', async () => {
+    const noSm = await render('backup schedule, serviceMonitor off', { valuesFiles: ['ci/backup-schedule-values.yaml'], set: { 'serviceMonitor.enabled': false } });
+    assert.equal(find(noSm, 'ServiceMonitor'), undefined);
+    assert.ok(find(noSm, 'Service', 'slurm-exporter-backup'));
+    const plain = await render('backup schedule, validation and runOnStart off', { valuesFiles: ['ci/backup-schedule-values.yaml'], set: { 'backup.validation.enabled': false, 'backup.scheduler.runOnStart': false } });
+    assertAllValid(plain, 'backup schedule, validation and runOnStart off');
+    assert.deepEqual(backupContainer(backupDeployment(plain) as Obj).args, ['backup', 'schedule', '--config.file=/etc/slurm-exporter-backup/config.yaml']);
+    assert.equal(find(plain, 'CronJob'), undefined, 'no validation CronJob either');
+    const defaults = await render('--set backup.enabled=true,backup.mode=schedule', { set: { 'backup.enabled': true, 'backup.mode': 'schedule' } });
+    const d = backupDeployment(defaults) as Obj;
+    assert.deepEqual(backupContainer(d).ports, [{ name: 'backup-metrics', containerPort: 9342, protocol: 'TCP' }], 'port 9342, as the alert rules\' comment says');
+    assert.equal((backupContainer(d).env as Obj[]).find((e) => e.name === 'TZ'), undefined, 'no TZ without backup.timeZone');
+    assert.ok(find(defaults, 'ServiceMonitor', 'slurm-exporter-backup'));
+    const cron = await render('ci/backup-values.yaml (mode cronjobs)', { valuesFiles: ['ci/backup-values.yaml'] });
+    assert.equal(backupDeployment(cron), undefined);
+    assert.equal(find(cron, 'Service', 'slurm-exporter-backup'), undefined);
+    assert.equal(find(cron, 'ServiceMonitor', 'slurm-exporter-backup'), undefined);
+    assert.ok(find(cron, 'CronJob', 'slurm-exporter-backup-verify'));
+    const err = await helmTemplateFails({ set: { 'backup.enabled': true, 'backup.mode': 'daemon' } });
+    assert.match(err, /backup\/mode/);
   });
 });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type ExporterProcess, httpGet, parseSamples, spawnExporter, sumBy, waitFor } from '../support/exporter-process.ts';
+import { type ExporterProcess, httpGet, parseSamples, spawnExporter, sumBy, waitFor, valueOf } from '../support/exporter-process.ts';
 import { FaultProxy, type ProxyMode } from '../support/fault-proxy.ts';
 import { readLabEnv } from '../support/slurm-lab.ts';
 import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
@@ -39,8 +39,8 @@ describe('faults in front of the real Slurm lab', () => {
     const text = (await httpGet(`${exp.url}/metrics`)).text;
     return { text, m: parseSamples(text) };
   };
-  const last = (m: Map<string, number>) => m.get('slurm_exporter_collector_last_success_timestamp_seconds{collector="nodes"}') ?? 0;
-  const errs = (m: Map<string, number>, reason: string) => m.get(`slurm_exporter_api_errors_total{endpoint="nodes",reason="${reason}"}`) ?? 0;
+  const last = (m: Map<string, number>) => valueOf(m, 'slurm_exporter_collector_last_success_timestamp_seconds', { collector: 'nodes' }) ?? 0;
+  const errs = (m: Map<string, number>, reason: string) => valueOf(m, 'slurm_exporter_api_errors_total', { endpoint: 'nodes', reason }) ?? 0;
   const nodes = (text: string) => [...sumBy(text, 'slurm_nodes', 'cluster').values()].reduce((a, b) => a + b, 0);
 
   const rows: [string, ProxyMode, string][] = [

@@ -116,6 +116,17 @@ export function parseSamples(page: string): Map<string, number> {
   return out;
 }
 
+/** The value of the one series of `metric` (from parseSamples) whose labels include every given pair, whatever else it carries. */
+export function valueOf(samples: Map<string, number>, metric: string, where: Record<string, string>): number | undefined {
+  const want = Object.entries(where).map(([k, v]) => `${k}="${v}"`);
+  for (const [series, value] of samples) {
+    if (!series.startsWith(`${metric}{`)) continue;
+    const labels = series.slice(metric.length + 1, -1).split(/,(?=[a-zA-Z_][a-zA-Z0-9_]*=")/);
+    if (want.every((w) => labels.includes(w))) return value;
+  }
+  return undefined;
+}
+
 /** Sum of all samples of a metric whose labels include every given pair; grouped by one label when `by` is set. */
 export function sumBy(page: string, metric: string, by: string, where: Record<string, string> = {}): Map<string, number> {
   const out = new Map<string, number>();

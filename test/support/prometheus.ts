@@ -15,9 +15,9 @@ export interface PrometheusProcess {
 /**
  * Starts Prometheus scraping `targets` (host:port) every `scrapeInterval`. `adminApi` adds --web.enable-admin-api
  * (TSDB snapshots); `dataDir` is the TSDB directory to use (kept on stop: the caller owns it), by default one
- * inside the throw-away directory.
+ * inside the throw-away directory. `jobs` adds scrape jobs of their own (job label = name), e.g. a `backup schedule`.
  */
-export async function startPrometheus(opts: { targets: string[]; scrapeInterval?: string; metricsPath?: string; adminApi?: boolean; dataDir?: string }): Promise<PrometheusProcess> {
+export async function startPrometheus(opts: { targets: string[]; scrapeInterval?: string; metricsPath?: string; adminApi?: boolean; dataDir?: string; jobs?: { name: string; targets: string[] }[] }): Promise<PrometheusProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), 'prometheus-'));
   const port = await freePort();
   const interval = opts.scrapeInterval ?? '1s';
@@ -32,6 +32,7 @@ export async function startPrometheus(opts: { targets: string[]; scrapeInterval?
       `    metrics_path: ${opts.metricsPath ?? '/metrics'}`,
       '    static_configs:',
       `      - targets: [${opts.targets.map((t) => `'${t}'`).join(', ')}]`,
+      ...(opts.jobs ?? []).flatMap((j) => [`  - job_name: ${j.name}`, '    static_configs:', `      - targets: [${j.targets.map((t) => `'${t}'`).join(', ')}]`]),
       '',
     ].join('\n'),
   );

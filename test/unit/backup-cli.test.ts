@@ -174,4 +174,37 @@ describe('backup schedule', () => {
     await s.tick(new Date(2026, 0, 1, 6, 0));
     assert.deepEqual(ran, ['configuration', 'logs', 'configuration']);
   });
+
+  it('runs the verification on its own schedule (--verify-schedule), and every type then the verification at once (--run-now)', async () => {
+    const schedules = Object.fromEntries(BACKUP_TYPES.map((t) => [t, parseCron('0 */6 * * *')])) as Record<BackupType, ReturnType<typeof parseCron>>;
+    const ran: string[] = [];
+    let release: () => void = () => undefined;
+    const logs: string[] = [];
+    const s = createScheduler({
+      types: ['configuration', 'certificates'],
+      schedules,
+      log: (m) => logs.push(m),
+      run: async (t) => {
+        ran.push(t);
+      },
+      verify: {
+        schedule: parseCron('30 4 * * *'),
+        run: () => {
+          ran.push('verify');
+          // The first verification hangs until released.
+          return ran.filter((x) => x === 'verify').length === 1 ? new Promise<void>((r) => (release = r)) : Promise.resolve();
+        },
+      },
+    });
+    await s.tick(new Date(2026, 0, 1, 4, 0));
+    assert.deepEqual(ran, [], 'nothing is due at 04:00');
+    const first = s.tick(new Date(2026, 0, 1, 4, 30));
+    await s.tick(new Date(2026, 0, 2, 4, 30));
+    assert.deepEqual(ran, ['verify'], 'a verification still going is not doubled');
+    assert.match(logs[0] ?? '', /verify: the previous run is still going/);
+    release();
+    await first;
+    await s.runAll();
+    assert.deepEqual(ran, ['verify', 'configuration', 'certificates', 'verify'], '--run-now: every enabled type, then one verification');
+  });
 });

@@ -2,7 +2,10 @@
 // context that records anomalies, and lookups of a family's samples by label values.
 import type { CardinalityLimits, CollectContext, Collector } from '../../src/collectors/collector.ts';
 import type { MetricFamily } from '../../src/exposition/types.ts';
-import type { GresCount, ResourceData, SchedulerStats, SlurmJob, SlurmNode, SlurmPartition } from '../../src/slurm/model.ts';
+import type { GresCount, NativeEndpoint, NativeMetrics, ResourceData, SchedulerStats, SlurmJob, SlurmNode, SlurmPartition } from '../../src/slurm/model.ts';
+import { readFileSync } from 'node:fs';
+import { parseOpenMetrics } from '../../src/slurm/native/openmetrics.ts';
+import { toNativeFamilies } from '../../src/slurm/native/units.ts';
 
 export const MB = 1024 * 1024;
 
@@ -238,4 +241,14 @@ export function seriesOf(out: MetricFamily[], name: string, cluster = 'lab'): Re
     r[k] = s.value;
   }
   return r;
+}
+
+/** slurmctld's own metrics of the same lab2 cluster (test/fixtures/slurm-25.11.7/openmetrics_metrics_*.txt), in the model. */
+export function lab2Native(alone = false): NativeMetrics {
+  const endpoints: NativeMetrics['endpoints'] = {};
+  for (const e of ['jobs', 'nodes', 'partitions', 'scheduler', 'jobs-users-accts'] as NativeEndpoint[]) {
+    const text = readFileSync(new URL(`../fixtures/slurm-25.11.7/openmetrics_metrics_${e}.txt`, import.meta.url), 'utf8');
+    endpoints[e] = toNativeFamilies(parseOpenMetrics(text, `/metrics/${e}`), { unknown: [] });
+  }
+  return { endpoints, alone };
 }

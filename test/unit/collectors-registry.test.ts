@@ -13,7 +13,7 @@ import { buildShares } from '../../src/slurm/rest/adapters/shares.ts';
 import { buildReservations } from '../../src/slurm/rest/adapters/reservations.ts';
 import { buildLicenses } from '../../src/slurm/rest/adapters/licenses.ts';
 import { buildDbdPing, buildDbdStats } from '../../src/slurm/rest/adapters/slurmdbd.ts';
-import { LAB2_NOW, ctx, lab2Diag, lab2Jobs, lab2Nodes, lab2Partitions } from './collectors-helpers.ts';
+import { LAB2_NOW, ctx, lab2Diag, lab2Jobs, lab2Native, lab2Nodes, lab2Partitions } from './collectors-helpers.ts';
 
 function fullData(): ResourceData {
   return {
@@ -33,6 +33,7 @@ function fullData(): ResourceData {
     licenses: buildLicenses(capture('slurm_licenses'), anomalies()),
     dbdiag: buildDbdStats(capture('slurmdb_diag'), anomalies()),
     dbping: buildDbdPing(capture('slurmdb_ping'), anomalies()),
+    native: lab2Native(true),
   };
 }
 
@@ -51,7 +52,7 @@ const ALL_DESCS: MetricDesc[] = [...ALL_COLLECTORS.flatMap((c) => c.metrics), ..
 describe('collector registry', () => {
   it('lists the collectors in a stable order under the config group names', () => {
     assert.deepEqual(ALL_COLLECTORS.map((c) => c.name), [
-      'cluster', 'nodes', 'partitions', 'jobs', 'users', 'gpus', 'queue_wait', 'finished', 'job', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd', 'slurmdbd_ping',
+      'cluster', 'nodes', 'partitions', 'jobs', 'users', 'gpus', 'queue_wait', 'finished', 'job', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd', 'slurmdbd_ping', 'native',
     ]);
     assert.equal(collectorByName('jobs')?.name, 'jobs');
     assert.equal(collectorByName('nope'), undefined);
@@ -102,14 +103,14 @@ describe('collector registry', () => {
 
   it('declares exactly the exporter metrics src/self-metrics.ts fills', () => {
     const byName = Object.fromEntries(Object.values(EXPORTER_METRICS).map((d) => [d.name, d.labels]));
-    assert.deepEqual(byName['slurm_exporter_errors_total'], ['collector', 'kind']);
-    assert.deepEqual(byName['slurm_exporter_api_errors_total'], ['endpoint', 'reason']);
+    assert.deepEqual(byName['slurm_exporter_errors_total'], ['cluster', 'collector', 'kind']);
+    assert.deepEqual(byName['slurm_exporter_api_errors_total'], ['cluster', 'endpoint', 'reason']);
     assert.deepEqual(byName['slurm_exporter_build_info'], ['version', 'node_version']);
-    assert.deepEqual(byName['slurm_exporter_collector_staleness_seconds'], ['collector']);
+    assert.deepEqual(byName['slurm_exporter_collector_staleness_seconds'], ['cluster', 'collector']);
     assert.deepEqual(byName['slurm_exporter_leader'], []);
     assert.deepEqual(byName['process_resident_memory_bytes'], []);
     assert.equal(Object.keys(byName).length, 25);
-    assert.deepEqual(byName['slurm_exporter_collector_supported'], ['collector']);
+    assert.deepEqual(byName['slurm_exporter_collector_supported'], ['cluster', 'collector']);
   });
 });
 

@@ -160,6 +160,7 @@ describe('seed configuration blocks', () => {
       reservations: { enabled: true, intervalMs: 60_000, timeoutMs: 30_000 },
       licenses: { enabled: true, intervalMs: 60_000, timeoutMs: 30_000 },
       slurmdbd: { enabled: true, intervalMs: 60_000, timeoutMs: 30_000 },
+      native: { enabled: true, intervalMs: 60_000, timeoutMs: 30_000 },
     });
     // No Slurm URL in that block: loading succeeds, running does not.
     assert.equal(cfg.slurm.url, undefined);
@@ -216,7 +217,11 @@ describe('defaults', () => {
     assert.deepEqual(cfg.limits, { perNode: true, maxReasonLength: 100, perUser: true, perAccount: true, perQos: true, maxUsers: 200, maxAccounts: 200, jobs: false, maxJobs: 1000 });
     assert.deepEqual(cfg.log, { level: 'info', format: 'logfmt' });
     assert.equal(cfg.demo, false);
-    assert.deepEqual(Object.keys(cfg.collectors), ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd']);
+    assert.deepEqual(Object.keys(cfg.collectors), ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd', 'native']);
+    assert.equal(cfg.slurm.source, 'rest');
+    // Without `clusters:` the top-level sections are the one cluster, named by Slurm.
+    assert.equal(cfg.clusters.length, 1);
+    assert.deepEqual(cfg.clusters[0], { name: undefined, required: true, slurm: cfg.slurm, collectors: cfg.collectors, limits: cfg.limits });
   });
 
   test('identity falls back from POD_NAME to HOSTNAME to the host name', async () => {
@@ -402,16 +407,16 @@ describe('error messages', () => {
 
   test('unknown collector group names it and lists the known ones', async () => {
     const { message, path } = await loadError('collectors:\n  gpus:\n    interval: 30s\n');
-    assert.equal(message, `config ${path}: collectors.gpus: unknown collector group "gpus" (known groups: cluster, nodes, jobs, partitions, scheduler, fairshare, reservations, licenses, slurmdbd)`);
+    assert.equal(message, `config ${path}: collectors.gpus: unknown collector group "gpus" (known groups: cluster, nodes, jobs, partitions, scheduler, fairshare, reservations, licenses, slurmdbd, native)`);
     const typo = await loadError('collectors:\n  node:\n    interval: 30s\n');
     assert.match(typo.message, /collectors\.node: unknown collector group "node" \(did you mean "nodes"\? known groups: /);
   });
 
   test('unknown key inside a section lists the known keys there', async () => {
     const { message } = await loadError('slurm:\n  urll: http://x\n');
-    assert.match(message, /slurm\.urll: unknown key "urll" \(did you mean "url"\? known keys here: url, apiVersion, user, /);
+    assert.match(message, /slurm\.urll: unknown key "urll" \(did you mean "url"\? known keys here: source, cli, native, url, apiVersion, user, /);
     const far = await loadError('slurm:\n  endpoint: http://x\n');
-    assert.match(far.message, /slurm\.endpoint: unknown key "endpoint" \(known keys here: url, /);
+    assert.match(far.message, /slurm\.endpoint: unknown key "endpoint" \(known keys here: source, cli, native, url, /);
   });
 
   test('a misspelt top-level section is an error, a foreign one a warning', async () => {
@@ -509,7 +514,14 @@ describe('source check', () => {
         return true;
       },
     );
-    assert.doesNotThrow(() => assertSourceConfigured({ ...cfg, slurm: { ...cfg.slurm, url: 'http://h:6820' } }));
+    const withSlurm = (slurm: typeof cfg.slurm) => ({ ...cfg, slurm, clusters: [{ ...cfg.clusters[0]!, slurm }] });
+    assert.doesNotThrow(() => assertSourceConfigured(withSlurm({ ...cfg.slurm, url: 'http://h:6820' })));
+    assert.doesNotThrow(() => assertSourceConfigured(withSlurm({ ...cfg.slurm, source: 'cli' })), 'the CLI source needs no URL');
+  });
+
+  test('with several clusters the message names each one without a URL', async () => {
+    const { cfg } = await load('clusters:\n  - name: a\n    slurm: { url: "http://a:6820" }\n  - name: b\n  - name: c\n    slurm: { source: cli }\n');
+    assert.throws(() => assertSourceConfigured(cfg), /no slurmrestd URL for cluster "b": set slurm\.url in its clusters\[\] entry/);
   });
 });
 
@@ -526,7 +538,8 @@ describe('redaction', () => {
     const { data, warnings } = parseConfigText(text, {}, 'rendered');
     assert.deepEqual(warnings, []);
     const again = resolveFromData(data, [], {}, 'rendered');
-    assert.deepEqual(again, { ...cfg, slurm: { ...cfg.slurm, token: '<redacted>' } });
+    const slurm = { ...cfg.slurm, token: '<redacted>' };
+    assert.deepEqual(again, { ...cfg, slurm, clusters: [{ ...cfg.clusters[0]!, slurm }] });
   });
 
   test('redactConfig copies; masks JWT-looking text and URL passwords anywhere', async () => {

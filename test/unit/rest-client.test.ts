@@ -14,12 +14,12 @@ import { SlurmAuth } from '../../src/slurm/rest/auth.ts';
 import { decodeJwtClaims, mintSlurmJwt } from '../../src/slurm/rest/jwt.ts';
 import { SlurmFetchError } from '../../src/slurm/source.ts';
 import { freePort } from '../support/daemon.ts';
-import type { ExporterConfig } from '../../src/config/types.ts';
+import type { SlurmRestConfig } from '../../src/config/types.ts';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef-test-key');
 
-function slurmCfg(over: Partial<ExporterConfig['slurm']>): ExporterConfig['slurm'] {
+function slurmCfg(over: Partial<SlurmRestConfig>): SlurmRestConfig {
   return {
     url: undefined,
     apiVersion: undefined,

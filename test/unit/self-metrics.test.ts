@@ -7,13 +7,11 @@ import { Poller } from '../../src/poll/poller.ts';
 import { SnapshotStore } from '../../src/poll/snapshot-store.ts';
 import { AnomalyLog } from '../../src/poll/anomalies.ts';
 import { LabelledCounter } from '../../src/poll/counters.ts';
-import { CollectorRunner } from '../../src/poll/collector-runner.ts';
 import { GuardedSource } from '../../src/slurm/guarded-source.ts';
 import { renderFamilies } from '../../src/exposition/writer.ts';
 import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
 import type { FetchResult, SlurmSource } from '../../src/slurm/source.ts';
 import type { ResourceKind } from '../../src/slurm/model.ts';
-import { LIMITS } from './collectors-helpers.ts';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -37,14 +35,13 @@ it('cache hits and rate-limit waits of the guarded source are exported', async (
   await poller.pollOnce('licenses');
   await poller.pollOnce('licenses'); // from the cache
   await poller.pollOnce('reservations'); // waits for the rate limit (burst 1, 5/s)
-  const runner = new CollectorRunner([], store, renderFamilies, { cluster: 'lab', limits: LIMITS, log: quiet, anomalies, errors: new LabelledCounter() });
   const text = renderFamilies(
-    selfMetricFamilies({ cluster: 'lab', poller, runner, collectorErrors: new LabelledCounter(), anomalies: anomalies.counter, guard, scrapes: new LabelledCounter(), lastScrapeSeconds: 0, isLeader: true, leaderChanges: 0 }),
+    selfMetricFamilies({ clusters: [{ cluster: 'lab', poller, collectorErrors: new LabelledCounter(), anomalies: anomalies.counter, guard }], scrapes: new LabelledCounter(), lastScrapeSeconds: 0, isLeader: true, leaderChanges: 0 }),
     'text',
   );
-  assert.match(text, /^slurm_exporter_slurm_cache_hits_total 1$/m);
-  const waited = Number(/^slurm_exporter_slurm_rate_limited_seconds_total (\S+)$/m.exec(text)?.[1]);
+  assert.match(text, /^slurm_exporter_slurm_cache_hits_total\{cluster="lab"\} 1$/m);
+  const waited = Number(/^slurm_exporter_slurm_rate_limited_seconds_total\{cluster="lab"\} (\S+)$/m.exec(text)?.[1]);
   assert.ok(waited > 0.1 && waited < 1, `waited ${waited} s for a token at 5/s`);
-  assert.match(text, /^slurm_exporter_collector_supported\{collector="licenses"\} 1$/m);
-  assert.match(text, /^slurm_exporter_slurm_requests_total\{endpoint="licenses"\} 1$/m, 'a cached poll costs Slurm nothing');
+  assert.match(text, /^slurm_exporter_collector_supported\{cluster="lab",collector="licenses"\} 1$/m);
+  assert.match(text, /^slurm_exporter_slurm_requests_total\{cluster="lab",endpoint="licenses"\} 1$/m, 'a cached poll costs Slurm nothing');
 });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { type Readable, type Transform, pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Pool, type Dispatcher } from 'undici';
-import type { ExporterConfig } from '../../config/types.ts';
+import type { SlurmRestConfig } from '../../config/types.ts';
 import type { Logger } from '../../logger.ts';
 import type { ResourceKind } from '../model.ts';
 import { type FetchResult, type SlurmSource, SlurmFetchError } from '../source.ts';
@@ -13,7 +13,7 @@ import { type ApiAdapter, SUPPORTED_VERSIONS, adapterFor } from './adapters/inde
 import { SlurmAuth } from './auth.ts';
 import { readResource, slurmErrorText } from './read-resource.ts';
 
-type SlurmConfig = ExporterConfig['slurm'];
+type SlurmConfig = SlurmRestConfig;
 
 export interface RestSourceOptions {
   userAgent: string;

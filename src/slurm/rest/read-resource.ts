@@ -32,11 +32,11 @@ export function slurmErrorText(errors: unknown): string {
   return parts.join('; ');
 }
 
-function failIfSlurmError(kind: ResourceKind, rest: Rec, hasData: boolean): void {
+function failIfSlurmError(kind: ResourceKind, origin: string, rest: Rec, hasData: boolean): void {
   const errors = rest.errors;
   if (hasData || !Array.isArray(errors) || errors.length === 0) return;
   const text = slurmErrorText(errors) || 'errors[] with no text';
-  throw new SlurmFetchError('slurm', `slurmrestd answered ${kind} with an error: ${text}`);
+  throw new SlurmFetchError('slurm', `${origin} answered ${kind} with an error: ${text}`);
 }
 
 /** An answer streamed one element of an array at a time; `key` is the array's member, or the path to it. */
@@ -70,7 +70,13 @@ const READERS: { [K in ResourceKind]: Reader<K> } = {
   licenses: { shape: '"licenses" array', has: isList('licenses'), build: (_ad, doc, a) => buildLicenses(doc, a) },
   dbdiag: { shape: '"statistics" object', has: (doc) => isRecord(doc.statistics), build: (_ad, doc, a) => buildDbdStats(doc, a) },
   dbping: { shape: '"pings" array', has: isList('pings'), build: (_ad, doc, a) => buildDbdPing(doc, a) },
+  // slurmctld serves its own metrics (the native source); no slurmrestd path leads here (resourcePath is undefined).
+  native: { shape: 'nothing', has: () => false, build: () => notServed() },
 };
+
+function notServed(): never {
+  throw new SlurmFetchError('unsupported', "slurmrestd does not serve slurmctld's own metrics; the native source reads them");
+}
 
 /** Whether an answer carries data, for Slurm errors[] that come with an empty list (nothing to report is fine). */
 const HAS_DATA: { [K in ResourceKind]?: (doc: Rec) => boolean } = {
@@ -81,7 +87,7 @@ const HAS_DATA: { [K in ResourceKind]?: (doc: Rec) => boolean } = {
   licenses: nonEmptyList('licenses'),
 };
 
-async function readStream<K extends ResourceKind>(kind: K, r: StreamReader<K>, adapter: ApiAdapter, body: AsyncIterable<Uint8Array>, opts: StreamOptions, anomalies: Anomalies): Promise<FetchResult<K>> {
+async function readStream<K extends ResourceKind>(kind: K, r: StreamReader<K>, adapter: ApiAdapter, body: AsyncIterable<Uint8Array>, opts: StreamOptions, anomalies: Anomalies, origin: string): Promise<FetchResult<K>> {
   const out: unknown[] = [];
   const { key, pick, convert } = r.stream;
   const res = await streamTopLevelArray(
@@ -94,18 +100,19 @@ async function readStream<K extends ResourceKind>(kind: K, r: StreamReader<K>, a
     { ...opts, pick },
   );
   // An empty array with errors[] is how slurmrestd reports failure (e.g. 25.x's 511 for a bad token).
-  failIfSlurmError(kind, res.rest, res.count > 0);
-  if (!res.found) throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} has no "${typeof key === 'string' ? key : key.join('.')}" array`);
+  failIfSlurmError(kind, origin, res.rest, res.count > 0);
+  if (!res.found) throw new SlurmFetchError('parse', `${origin} answer for ${kind} has no "${typeof key === 'string' ? key : key.join('.')}" array`);
   return { data: out as ResourceData[K], anomalies, bytes: res.bytes, requests: 1 };
 }
 
-export async function readResource<K extends ResourceKind>(kind: K, adapter: ApiAdapter, body: AsyncIterable<Uint8Array>, opts: StreamOptions): Promise<FetchResult<K>> {
+/** `origin` names the answer's author in messages: slurmrestd by default, or the command that printed it. */
+export async function readResource<K extends ResourceKind>(kind: K, adapter: ApiAdapter, body: AsyncIterable<Uint8Array>, opts: StreamOptions, origin = `slurmrestd ${adapter.version}`): Promise<FetchResult<K>> {
   const anomalies: Anomalies = { unknown: [] };
   const reader: Reader<K> = READERS[kind];
-  if ('stream' in reader) return readStream(kind, reader, adapter, body, opts, anomalies);
+  if ('stream' in reader) return readStream(kind, reader, adapter, body, opts, anomalies, origin);
   const { value, bytes } = await readJsonBody(body, opts);
-  if (!isRecord(value)) throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} is not a JSON object`);
-  failIfSlurmError(kind, value, (HAS_DATA[kind] ?? reader.has)(value));
-  if (!reader.has(value)) throw new SlurmFetchError('parse', `slurmrestd ${adapter.version} answer for ${kind} has no ${reader.shape}`);
+  if (!isRecord(value)) throw new SlurmFetchError('parse', `${origin} answer for ${kind} is not a JSON object`);
+  failIfSlurmError(kind, origin, value, (HAS_DATA[kind] ?? reader.has)(value));
+  if (!reader.has(value)) throw new SlurmFetchError('parse', `${origin} answer for ${kind} has no ${reader.shape}`);
   return { data: reader.build(adapter, value, anomalies), anomalies, bytes, requests: 1 };
 }

@@ -1,6 +1,6 @@
 {{/*
 Backups (values backup:, docs/backup.md): names, the backup configuration file and the pod of every backup
-CronJob.
+CronJob (backup.mode cronjobs) and of the `backup schedule` Deployment (backup.mode schedule).
 */}}
 {{- define "slurm-exporter.backup.fullname" -}}
 {{- printf "%s-backup" (include "slurm-exporter.fullname" .) | trunc 52 | trimSuffix "-" -}}
@@ -53,160 +53,197 @@ app.kubernetes.io/component: backup
 {{- end -}}
 {{- $_ := set $section "paths" $paths -}}
 {{- $section = mergeOverwrite $section (deepCopy ($b.config | default dict)) -}}
+{{- /* Where `backup schedule` serves /metrics and /health: the Deployment's container port, whatever backup.config says. */ -}}
+{{- $_ := set $section "listenAddress" (printf ":%v" $b.scheduler.port) -}}
 {{- $_ := set $cfg "backup" $section -}}
 {{- toYaml $cfg -}}
 {{- end -}}
 
 {{/*
-The pod of a backup CronJob. Arguments: dict "root" $ "args" (list ...) "kubeApi" bool "name" string.
-The same hardened pod as the exporter's: non-root, read-only root, no privilege escalation, no capabilities,
-RuntimeDefault seccomp, no automounted token (a projected one only for the deployment backup, which reads
-the Kubernetes API), the key a read-only file.
+The Job of a backup CronJob. Arguments: dict "root" $ "args" (list ...) "kubeApi" bool "name" string.
 */}}
 {{- define "slurm-exporter.backup.jobTemplate" -}}
-{{- $root := .root -}}
-{{- $b := $root.Values.backup -}}
-{{- $fullname := include "slurm-exporter.fullname" $root -}}
+{{- $b := .root.Values.backup -}}
 spec:
   backoffLimit: {{ $b.backoffLimit }}
   activeDeadlineSeconds: {{ $b.activeDeadlineSeconds }}
   ttlSecondsAfterFinished: {{ $b.ttlSecondsAfterFinished }}
   template:
-    metadata:
-      labels:
-        {{- include "slurm-exporter.backup.selectorLabels" $root | nindent 8 }}
-        slurm-exporter.io/backup-job: {{ .name }}
-        {{- with $b.podLabels }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
-      annotations:
-        checksum/backup-config: {{ include "slurm-exporter.backup.configYaml" $root | sha256sum }}
-        {{- with $b.podAnnotations }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
-    spec:
-      restartPolicy: Never
-      serviceAccountName: {{ include "slurm-exporter.backup.serviceAccountName" $root }}
-      automountServiceAccountToken: false
-      enableServiceLinks: false
-      {{- with $root.Values.imagePullSecrets }}
-      imagePullSecrets:
+    {{- include "slurm-exporter.backup.podTemplate" . | nindent 4 }}
+{{- end -}}
+
+{{/*
+The pod of a backup CronJob or of the `backup schedule` Deployment. Arguments: dict "root" $ "args" (list ...)
+"kubeApi" bool "name" string, and "scheduler" true for the Deployment (restartPolicy Always, the metrics port,
+probes on /health, TZ from backup.timeZone: the process reads its schedules in local time).
+The same hardened pod as the exporter's: non-root, read-only root, no privilege escalation, no capabilities,
+RuntimeDefault seccomp, no automounted token (a projected one only where the deployment backup runs, which
+reads the Kubernetes API), the key a read-only file.
+*/}}
+{{- define "slurm-exporter.backup.podTemplate" -}}
+{{- $root := .root -}}
+{{- $b := $root.Values.backup -}}
+{{- $fullname := include "slurm-exporter.fullname" $root -}}
+metadata:
+  labels:
+    {{- include "slurm-exporter.backup.selectorLabels" $root | nindent 4 }}
+    slurm-exporter.io/backup-job: {{ .name }}
+    {{- with $b.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  annotations:
+    checksum/backup-config: {{ include "slurm-exporter.backup.configYaml" $root | sha256sum }}
+    {{- with $b.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  restartPolicy: {{ ternary "Always" "Never" (eq .scheduler true) }}
+  serviceAccountName: {{ include "slurm-exporter.backup.serviceAccountName" $root }}
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  {{- with $root.Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
+  {{- with $b.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $b.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $b.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: backup
+      image: {{ include "slurm-exporter.image" $root | quote }}
+      imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+      {{- with $root.Values.command }}
+      command:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      args:
+        {{- range .args }}
+        - {{ . | quote }}
+        {{- end }}
+        - "--config.file=/etc/slurm-exporter-backup/config.yaml"
+        {{- range $b.extraArgs }}
+        - {{ . | quote }}
+        {{- end }}
+      env:
+        # The configuration's ${POD_NAME} / ${POD_NAMESPACE}; POD_NAMESPACE is also the namespace the
+        # deployment backup reads.
+        - name: POD_NAME
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.name
+        - name: POD_NAMESPACE
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.namespace
+        {{- if and .scheduler $b.timeZone }}
+        # The schedules are read in the process' local time (a CronJob has spec.timeZone instead).
+        - name: TZ
+          value: {{ $b.timeZone | quote }}
+        {{- end }}
+        {{- with $b.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- if .scheduler }}
+      ports:
+        - name: backup-metrics
+          containerPort: {{ $b.scheduler.port }}
+          protocol: TCP
+      livenessProbe:
+        httpGet:
+          path: /health
+          port: backup-metrics
+        periodSeconds: 10
+        timeoutSeconds: 5
+        failureThreshold: 3
+      readinessProbe:
+        httpGet:
+          path: /health
+          port: backup-metrics
+        periodSeconds: 10
+        timeoutSeconds: 5
+        failureThreshold: 2
+      {{- end }}
+      resources:
+        {{- toYaml $b.resources | nindent 8 }}
       securityContext:
-        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
-      {{- with $b.affinity }}
-      affinity:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with $b.nodeSelector }}
-      nodeSelector:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with $b.tolerations }}
-      tolerations:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      containers:
-        - name: backup
-          image: {{ include "slurm-exporter.image" $root | quote }}
-          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-          {{- with $root.Values.command }}
-          command:
-            {{- toYaml . | nindent 12 }}
-          {{- end }}
-          args:
-            {{- range .args }}
-            - {{ . | quote }}
-            {{- end }}
-            - "--config.file=/etc/slurm-exporter-backup/config.yaml"
-            {{- range $b.extraArgs }}
-            - {{ . | quote }}
-            {{- end }}
-          env:
-            # The configuration's ${POD_NAME} / ${POD_NAMESPACE}; POD_NAMESPACE is also the namespace the
-            # deployment backup reads.
-            - name: POD_NAME
-              valueFrom:
-                fieldRef:
-                  fieldPath: metadata.name
-            - name: POD_NAMESPACE
-              valueFrom:
-                fieldRef:
-                  fieldPath: metadata.namespace
-            {{- with $b.extraEnv }}
-            {{- toYaml . | nindent 12 }}
-            {{- end }}
-          resources:
-            {{- toYaml $b.resources | nindent 12 }}
-          securityContext:
-            {{- toYaml $root.Values.securityContext | nindent 12 }}
-          volumeMounts:
-            - name: backup-config
-              mountPath: /etc/slurm-exporter-backup
-              readOnly: true
-            - name: exporter-config
-              mountPath: /etc/slurm-exporter
-              readOnly: true
-            - name: backup-data
-              mountPath: {{ include "slurm-exporter.backup.dataDir" $root }}
-            {{- if $b.encryption.existingSecret }}
-            - name: backup-key
-              mountPath: {{ include "slurm-exporter.backup.keyDir" $root }}
-              readOnly: true
-            {{- end }}
-            {{- if .kubeApi }}
-            - name: kube-api-access
-              mountPath: /var/run/secrets/kubernetes.io/serviceaccount
-              readOnly: true
-            {{- end }}
-            - name: tmp
-              mountPath: /tmp
-      volumes:
+        {{- toYaml $root.Values.securityContext | nindent 8 }}
+      volumeMounts:
         - name: backup-config
-          configMap:
-            name: {{ include "slurm-exporter.backup.fullname" $root }}
+          mountPath: /etc/slurm-exporter-backup
+          readOnly: true
         - name: exporter-config
-          configMap:
-            name: {{ $fullname }}
+          mountPath: /etc/slurm-exporter
+          readOnly: true
         - name: backup-data
-          persistentVolumeClaim:
-            claimName: {{ include "slurm-exporter.backup.claimName" $root }}
+          mountPath: {{ include "slurm-exporter.backup.dataDir" $root }}
         {{- if $b.encryption.existingSecret }}
         - name: backup-key
-          secret:
-            secretName: {{ $b.encryption.existingSecret }}
-            # 0440: readable by the pod's group (fsGroup), nobody else.
-            defaultMode: 288
-            items:
-              - key: {{ $b.encryption.secretKey }}
-                path: {{ $b.encryption.secretKey }}
-              {{- range $b.encryption.oldSecretKeys }}
-              - key: {{ . }}
-                path: {{ . }}
-              {{- end }}
+          mountPath: {{ include "slurm-exporter.backup.keyDir" $root }}
+          readOnly: true
         {{- end }}
         {{- if .kubeApi }}
         - name: kube-api-access
-          projected:
-            defaultMode: 288
-            sources:
-              - serviceAccountToken:
-                  path: token
-                  expirationSeconds: {{ $root.Values.serviceAccount.tokenExpirationSeconds }}
-              - configMap:
-                  name: kube-root-ca.crt
-                  items:
-                    - key: ca.crt
-                      path: ca.crt
-              - downwardAPI:
-                  items:
-                    - path: namespace
-                      fieldRef:
-                        apiVersion: v1
-                        fieldPath: metadata.namespace
+          mountPath: /var/run/secrets/kubernetes.io/serviceaccount
+          readOnly: true
         {{- end }}
         - name: tmp
-          emptyDir:
-            sizeLimit: {{ $b.tmpSizeLimit }}
+          mountPath: /tmp
+  volumes:
+    - name: backup-config
+      configMap:
+        name: {{ include "slurm-exporter.backup.fullname" $root }}
+    - name: exporter-config
+      configMap:
+        name: {{ $fullname }}
+    - name: backup-data
+      persistentVolumeClaim:
+        claimName: {{ include "slurm-exporter.backup.claimName" $root }}
+    {{- if $b.encryption.existingSecret }}
+    - name: backup-key
+      secret:
+        secretName: {{ $b.encryption.existingSecret }}
+        # 0440: readable by the pod's group (fsGroup), nobody else.
+        defaultMode: 288
+        items:
+          - key: {{ $b.encryption.secretKey }}
+            path: {{ $b.encryption.secretKey }}
+          {{- range $b.encryption.oldSecretKeys }}
+          - key: {{ . }}
+            path: {{ . }}
+          {{- end }}
+    {{- end }}
+    {{- if .kubeApi }}
+    - name: kube-api-access
+      projected:
+        defaultMode: 288
+        sources:
+          - serviceAccountToken:
+              path: token
+              expirationSeconds: {{ $root.Values.serviceAccount.tokenExpirationSeconds }}
+          - configMap:
+              name: kube-root-ca.crt
+              items:
+                - key: ca.crt
+                  path: ca.crt
+          - downwardAPI:
+              items:
+                - path: namespace
+                  fieldRef:
+                    apiVersion: v1
+                    fieldPath: metadata.namespace
+    {{- end }}
+    - name: tmp
+      emptyDir:
+        sizeLimit: {{ $b.tmpSizeLimit }}
 {{- end -}}

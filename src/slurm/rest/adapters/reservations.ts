@@ -49,7 +49,7 @@ function nodeList(name: string, hostlist: string, a: Anomalies): string[] {
 }
 
 // Flags come as an array in every captured version; a comma-separated string is read the same way.
-function flags(v: unknown, a: Anomalies): string[] {
+export function flags(v: unknown, a: Anomalies): string[] {
   const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [];
   const out: string[] = [];
   for (const w of list) {
