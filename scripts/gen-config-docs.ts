@@ -26,6 +26,7 @@ function defaultOf(f: FieldInfo): string {
 
 const SECTIONS: readonly { prefix: string; title: string; intro: string }[] = [
   { prefix: 'server.', title: 'server', intro: 'The HTTP side: /metrics, /health, /ready, /leader.' },
+  { prefix: 'server.collection.', title: 'server.collection', intro: 'Where collection runs. By default each cluster has its own worker thread that fetches, parses, runs the collectors and renders the page; the main thread only serves the bytes it is handed, so a scrape never waits behind a parse. A thread that crashes or hangs is restarted, and the last good data stays served with its age.' },
   { prefix: 'server.leaderElection.', title: 'server.leaderElection', intro: 'High availability: a Kubernetes Lease (coordination.k8s.io/v1) or an etcd key. Timings as in client-go; they are checked against each other.' },
   { prefix: 'slurm.', title: 'slurm', intro: 'Where Slurm data comes from. For slurmrestd (the default source) give a URL and one credential: a token (SLURM_JWT), a token file, or Slurm\'s JWT key so the exporter signs its own tokens. The rate limit and cache apply to every source.' },
   { prefix: 'slurm.cli.', title: 'slurm.cli', intro: 'slurm.source cli: sinfo, squeue, scontrol, sdiag and sshare on this host, run as the exporter\'s user (munge authentication). Their `--json` output is used where the installed release has it, delimited or one-record-per-line text otherwise; each command ends at its collector group\'s timeout, with its process group.' },

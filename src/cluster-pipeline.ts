@@ -5,14 +5,15 @@
 import type { ClusterConfig, ExporterConfig } from './config/types.ts';
 import { stalenessLimitFor } from './config/schema.ts';
 import { type Logger, withFields } from './logger.ts';
-import { Poller } from './poll/poller.ts';
+import { type GroupStatus, Poller } from './poll/poller.ts';
 import { SnapshotStore } from './poll/snapshot-store.ts';
-import { CollectorRunner } from './poll/collector-runner.ts';
+import { CollectorRunner, type Format, type RunnerOptions } from './poll/collector-runner.ts';
 import { LabelledCounter } from './poll/counters.ts';
 import { AnomalyLog } from './poll/anomalies.ts';
 import { ALL_COLLECTORS } from './collectors/registry.ts';
 import type { Collector } from './collectors/collector.ts';
 import { renderFamilies } from './exposition/writer.ts';
+import type { PreparedPiece } from './exposition/prepared.ts';
 import type { ResourceKind } from './slurm/model.ts';
 import { RestSource } from './slurm/rest/client.ts';
 import { CliSource } from './slurm/cli/source.ts';
@@ -51,70 +52,103 @@ export function enabledCollectors(c: Pick<ClusterConfig, 'collectors' | 'limits'
   return ALL_COLLECTORS.filter((x) => groupEnabled(c, x.group) && (x.switch === undefined || c.limits[x.switch]));
 }
 
+/** Why a collection thread was restarted (slurm_exporter_collection_restarts_total). */
+export const RESTART_REASONS = ['crash', 'hang'] as const;
+
+/** The enabled collector groups of a cluster: its units of work. */
+export function groupsOf(cfg: ClusterConfig): string[] {
+  return COLLECTOR_GROUPS.filter((g) => groupEnabled(cfg, g));
+}
+
+/** The resource kinds the enabled collectors of these groups read. */
+export function kindsOf(cfg: ClusterConfig, groups: readonly string[]): ResourceKind[] {
+  return [...new Set(enabledCollectors(cfg).filter((c) => groups.includes(c.group)).flatMap((c) => c.needs))];
+}
+
+/** A cluster's state as plain data: what the exporter's own metrics and /ready read, wherever collection runs. */
+export interface ClusterState extends ClusterSelfInput {
+  /** Per polled resource kind (Poller.statuses). */
+  kinds: GroupStatus[];
+  /** The source, described without secrets. */
+  source: string;
+  /** Set until the collection thread has reported for the first time. */
+  starting?: boolean;
+}
+
+/** Problems that keep a cluster from being ready: an active group with no or stale data. */
+export function problemsOf(state: ClusterState, cfg: ClusterConfig, server: ExporterConfig['server'], now: number): string[] {
+  if (state.starting) return ['the collection thread is starting'];
+  const out: string[] = [];
+  for (const s of state.kinds) {
+    if (!s.active || s.unsupported) continue;
+    const limit = stalenessLimitFor({ server, collectors: cfg.collectors }, s.group);
+    if (s.lastSuccessAt === undefined) out.push(`${s.group}: no successful collection yet${s.lastError ? ` (last error: ${s.lastError})` : ''}`);
+    else if (now - s.lastSuccessAt > limit) out.push(`${s.group}: data is ${Math.round((now - s.lastSuccessAt) / 1000)} s old (limit ${limit / 1000} s)`);
+  }
+  return out;
+}
+
+/** What main.ts drives for each cluster, whether its collection runs in a worker thread or in the main one. */
+export interface ClusterHandle {
+  readonly cfg: ClusterConfig;
+  /** Names of the collectors that run for this cluster. */
+  readonly collectors: readonly string[];
+  activate(kinds?: readonly ResourceKind[]): void;
+  deactivate(kinds?: readonly ResourceKind[]): void;
+  /** The cached pieces by collector name, of the groups in `only` (all when undefined). */
+  pieces(format: Format, only?: ReadonlySet<string>): Map<string, PreparedPiece> | Promise<Map<string, PreparedPiece>>;
+  state(): ClusterState;
+  /** New intervals, and a new source from the next poll when the slurm section changed (SIGHUP). */
+  reload(next: ClusterConfig): void;
+  stop(): Promise<void>;
+}
+
+/** The whole pipeline, for the thread that runs it. */
 export interface ClusterPipeline {
   cfg: ClusterConfig;
   source(): GuardedSource;
   store: SnapshotStore;
-  enabled: Collector[];
   runner: CollectorRunner;
   poller: Poller;
-  anomalies: AnomalyLog;
-  errors: LabelledCounter;
-  /** The resource kinds the collectors of these groups read. */
-  kindsFor(groups: readonly string[]): ResourceKind[];
-  /** The enabled collector groups: this cluster's units of work. */
-  groups(): string[];
-  /** What its self-metrics need. */
-  self(): ClusterSelfInput;
-  /** Problems that keep this cluster from being ready: a group with no or stale data. */
-  problems(server: ExporterConfig['server'], now: number): string[];
-  /** New intervals, and a new source from the next poll when the slurm section changed (SIGHUP). */
-  reload(next: ClusterConfig, identity: string, log: Logger): void;
+  state(): ClusterState;
+  reload(next: ClusterConfig): void;
   stop(): Promise<void>;
 }
 
-export function createClusterPipeline(identity: string, cluster: ClusterConfig, log: Logger): ClusterPipeline {
+export function createClusterPipeline(identity: string, cluster: ClusterConfig, log: Logger, thread: Pick<RunnerOptions, 'onRendered' | 'lastKnownCluster'> = {}): ClusterPipeline {
   let cfg = cluster;
   let source = makeSource(identity, cfg.slurm, log);
   const store = new SnapshotStore();
-  const enabled = enabledCollectors(cfg);
   const clusterLog = cfg.name === undefined ? log : withFields(log, { cluster: cfg.name });
   const anomalies = new AnomalyLog(clusterLog);
-  const groups = () => COLLECTOR_GROUPS.filter((g) => groupEnabled(cfg, g));
-  anomalies.seed(groups());
+  anomalies.seed(groupsOf(cfg));
   const errors = new LabelledCounter();
-  const runner = new CollectorRunner(enabled, store, renderFamilies, { cluster: cfg.slurm.cluster, limits: cfg.limits, log: clusterLog, anomalies, errors });
+  const runner = new CollectorRunner(enabledCollectors(cfg), store, renderFamilies, { cluster: cfg.slurm.cluster, limits: cfg.limits, log: clusterLog, anomalies, errors, ...thread });
   const poller = new Poller(source, store, runner.neededKinds(), cfg.collectors, clusterLog, anomalies);
+  const entries = (c: LabelledCounter) => c.entries();
   return {
     get cfg() {
       return cfg;
     },
     source: () => source,
     store,
-    enabled,
     runner,
     poller,
-    anomalies,
-    errors,
-    kindsFor: (gs) => [...new Set(enabled.filter((c) => gs.includes(c.group)).flatMap((c) => c.needs))],
-    groups,
-    self: () => ({ cluster: runner.clusterLabel(), poller, collectorErrors: errors, anomalies: anomalies.counter, guard: source }),
-    problems(server, now) {
-      const out: string[] = [];
-      for (const s of poller.statuses()) {
-        if (!s.active || s.unsupported) continue;
-        const limit = stalenessLimitFor({ server, collectors: cfg.collectors }, s.group);
-        if (s.lastSuccessAt === undefined) out.push(`${s.group}: no successful collection yet${s.lastError ? ` (last error: ${s.lastError})` : ''}`);
-        else if (now - s.lastSuccessAt > limit) out.push(`${s.group}: data is ${Math.round((now - s.lastSuccessAt) / 1000)} s old (limit ${limit / 1000} s)`);
-      }
-      return out;
-    },
-    reload(next, id, l) {
+    state: () => ({
+      cluster: runner.clusterLabel(),
+      groups: poller.groupStatuses(),
+      kinds: poller.statuses(),
+      counters: { errors: entries(poller.stats.errors), apiErrors: entries(poller.stats.apiErrors), requests: entries(poller.stats.requests), responseBytes: entries(poller.stats.responseBytes), collectorErrors: entries(errors), anomalies: entries(anomalies.counter) },
+      guard: { cacheHits: source.cacheHits, rateLimitedMs: source.rateLimitedMs },
+      restarts: RESTART_REASONS.map((r) => ({ labels: [r], value: 0 })),
+      source: source.describe(),
+    }),
+    reload(next) {
       poller.reconfigure(next.collectors);
       if (JSON.stringify(next.slurm) !== JSON.stringify(cfg.slurm)) {
-        const old = poller.replaceSource((source = makeSource(id, next.slurm, l)));
+        const old = poller.replaceSource((source = makeSource(identity, next.slurm, clusterLog)));
         void old.close().catch(() => undefined);
-        l.info({ cluster: next.name, source: source.describe() }, 'reload: new Slurm source from the next poll');
+        clusterLog.info({ source: source.describe() }, 'reload: new Slurm source from the next poll');
       }
       cfg = next;
     },
@@ -122,5 +156,21 @@ export function createClusterPipeline(identity: string, cluster: ClusterConfig, 
       await poller.stop();
       await source.close();
     },
+  };
+}
+
+/** A cluster collected on the main thread (server.collection.workers: false, and the collection thread itself). */
+export function inThisThread(p: ClusterPipeline): ClusterHandle {
+  return {
+    get cfg() {
+      return p.cfg;
+    },
+    collectors: enabledCollectors(p.cfg).map((c) => c.name),
+    activate: (kinds) => p.poller.activate(kinds),
+    deactivate: (kinds) => p.poller.deactivate(kinds),
+    pieces: (format, only) => p.runner.piecesByCollector(format, only),
+    state: () => p.state(),
+    reload: (next) => p.reload(next),
+    stop: () => p.stop(),
   };
 }

@@ -12,7 +12,8 @@ import { createHttpServer, type HttpLogger } from './http/server.ts';
 import { selfMetricFamilies } from './self-metrics.ts';
 import { VERSION } from './version.ts';
 import { createHaCoordinator, type HaCoordinator } from './ha/coordinator.ts';
-import { type ClusterPipeline, createClusterPipeline, enabledCollectors } from './cluster-pipeline.ts';
+import { type ClusterHandle, createClusterPipeline, enabledCollectors, groupsOf, inThisThread, kindsOf, problemsOf } from './cluster-pipeline.ts';
+import { WorkerCluster } from './worker/cluster-host.ts';
 
 export { enabledCollectors };
 
@@ -22,8 +23,8 @@ type Simulator = { stop(): Promise<void> };
 export interface RunningExporter {
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:9341 */
   url: string;
-  /** One pipeline per cluster, in configuration order. */
-  clusters: readonly ClusterPipeline[];
+  /** One per cluster, in configuration order. */
+  clusters: readonly ClusterHandle[];
   stop(): Promise<void>;
   /**
    * Applies a new configuration without a restart (SIGHUP): web config (TLS certificates, users), log level,
@@ -50,33 +51,33 @@ async function demoSettings(cfg: ExporterConfig, log: Log): Promise<{ clusters: 
 }
 
 /** Several clusters name their units `cluster/group`; one cluster keeps plain group names (and its lease names). */
-function unitsOf(clusters: readonly ClusterPipeline[]): { units: string[]; groupsOf(c: ClusterPipeline, units: readonly string[]): string[] } {
-  if (clusters.length === 1) return { units: clusters[0]!.groups(), groupsOf: (_c, units) => [...units] };
-  const prefix = (c: ClusterPipeline) => `${c.cfg.name}/`;
+function unitsOf(clusters: readonly ClusterHandle[]): { units: string[]; groupsIn(c: ClusterHandle, units: readonly string[]): string[] } {
+  if (clusters.length === 1) return { units: groupsOf(clusters[0]!.cfg), groupsIn: (_c, units) => [...units] };
+  const prefix = (c: ClusterHandle) => `${c.cfg.name}/`;
   return {
-    units: clusters.flatMap((c) => c.groups().map((g) => prefix(c) + g)),
-    groupsOf: (c, units) => units.filter((u) => u.startsWith(prefix(c))).map((u) => u.slice(prefix(c).length)),
+    units: clusters.flatMap((c) => groupsOf(c.cfg).map((g) => prefix(c) + g)),
+    groupsIn: (c, units) => units.filter((u) => u.startsWith(prefix(c))).map((u) => u.slice(prefix(c).length)),
   };
 }
 
 /** Step 3: leadership decides what this replica polls; sharded mode polls what its units' collectors need. */
-function coordinate(cfg: ExporterConfig, log: Log, clusters: readonly ClusterPipeline[]): { ha: HaCoordinator; servedGroups(c: ClusterPipeline): ReadonlySet<string> | undefined } {
-  const { units, groupsOf } = unitsOf(clusters);
+function coordinate(cfg: ExporterConfig, log: Log, clusters: readonly ClusterHandle[]): { ha: HaCoordinator; servedGroups(c: ClusterHandle): ReadonlySet<string> | undefined } {
+  const { units, groupsIn } = unitsOf(clusters);
   const ha = createHaCoordinator(cfg, log, {
     units,
-    activate: () => clusters.forEach((c) => c.poller.activate()),
-    deactivate: () => clusters.forEach((c) => c.poller.deactivate()),
+    activate: () => clusters.forEach((c) => c.activate()),
+    deactivate: () => clusters.forEach((c) => c.deactivate()),
     only: (led) => {
       for (const c of clusters) {
-        const want = c.kindsFor(groupsOf(c, led));
-        c.poller.deactivate(c.kindsFor(c.groups()).filter((k) => !want.includes(k)));
-        c.poller.activate(want);
+        const want = kindsOf(c.cfg, groupsIn(c, led));
+        c.deactivate(kindsOf(c.cfg, groupsOf(c.cfg)).filter((k) => !want.includes(k)));
+        c.activate(want);
       }
     },
   });
-  const servedGroups = (c: ClusterPipeline) => {
+  const servedGroups = (c: ClusterHandle) => {
     const served = ha.servedGroups();
-    return served === undefined ? undefined : new Set(groupsOf(c, [...served]));
+    return served === undefined ? undefined : new Set(groupsIn(c, [...served]));
   };
   return { ha, servedGroups };
 }
@@ -84,18 +85,18 @@ function coordinate(cfg: ExporterConfig, log: Log, clusters: readonly ClusterPip
 type Readiness = ReturnType<Parameters<typeof createHttpServer>[0]['provider']['ready']>;
 
 /** /ready: every required cluster has fresh data in every active group; a group a cluster does not serve does not count. */
-function readiness(cfg: ExporterConfig, clusters: readonly ClusterPipeline[], ha: HaCoordinator): Readiness {
+function readiness(cfg: ExporterConfig, clusters: readonly ClusterHandle[], ha: HaCoordinator): Readiness {
   const standby = ha.readyProblem();
   if (standby) return { ok: false, reason: standby };
   const now = Date.now();
   if (clusters.length === 1 && clusters[0]!.cfg.name === undefined) {
-    const problems = clusters[0]!.problems(cfg.server, now);
+    const problems = problemsOf(clusters[0]!.state(), clusters[0]!.cfg, cfg.server, now);
     return problems.length ? { ok: false, reason: problems.join('; ') } : { ok: true, reason: 'ready' };
   }
   const each: NonNullable<Readiness['clusters']> = {};
   const failing: string[] = [];
   for (const c of clusters) {
-    const problems = c.problems(cfg.server, now);
+    const problems = problemsOf(c.state(), c.cfg, cfg.server, now);
     each[c.cfg.name!] = { ready: problems.length === 0, required: c.cfg.required, reason: problems.join('; ') || 'ready' };
     if (problems.length && c.cfg.required) failing.push(`cluster ${c.cfg.name}: ${problems.join('; ')}`);
   }
@@ -124,8 +125,8 @@ function restartOnlyChanges(next: ExporterConfig, current: ExporterConfig): stri
  * The Slurm part of the page, collector by collector in registry order: one cluster's piece as it is, several
  * clusters' pieces of the same collector merged so that each metric family appears once.
  */
-function slurmPieces(clusters: readonly ClusterPipeline[], served: (c: ClusterPipeline) => ReadonlySet<string> | undefined, format: Format, merges: MergeCache): PreparedPiece[] {
-  const per = clusters.map((c) => c.runner.piecesByCollector(format, served(c)));
+async function slurmPieces(clusters: readonly ClusterHandle[], served: (c: ClusterHandle) => ReadonlySet<string> | undefined, format: Format, merges: MergeCache): Promise<PreparedPiece[]> {
+  const per = await Promise.all(clusters.map((c) => c.pieces(format, served(c))));
   const out: PreparedPiece[] = [];
   for (const { name } of ALL_COLLECTORS) {
     const pieces = per.flatMap((m) => m.get(name) ?? []);
@@ -135,17 +136,17 @@ function slurmPieces(clusters: readonly ClusterPipeline[], served: (c: ClusterPi
 }
 
 /** Step 4: the HTTP endpoints; /metrics joins the cached pieces and the exporter's own metrics. */
-function serve(cfg: ExporterConfig, log: Log, clusters: readonly ClusterPipeline[], co: ReturnType<typeof coordinate>): ReturnType<typeof createHttpServer> {
+function serve(cfg: ExporterConfig, log: Log, clusters: readonly ClusterHandle[], co: ReturnType<typeof coordinate>): ReturnType<typeof createHttpServer> {
   const { ha } = co;
   const scrapes = new LabelledCounter();
   const merges = new MergeCache();
   let lastScrapeSeconds = 0;
   const startedAt = Date.now();
-  const page = (format: Format): (string | PreparedPiece)[] => {
+  const page = async (format: Format): Promise<(string | PreparedPiece)[]> => {
     // A standby serves only the exporter's own metrics: its Slurm data would be stale or absent.
-    const pieces: (string | PreparedPiece)[] = ha.servesSlurm() ? slurmPieces(clusters, co.servedGroups, format, merges) : [];
+    const pieces: (string | PreparedPiece)[] = ha.servesSlurm() ? await slurmPieces(clusters, co.servedGroups, format, merges) : [];
     const self = selfMetricFamilies({
-      clusters: clusters.map((c) => c.self()),
+      clusters: clusters.map((c) => c.state()),
       scrapes,
       lastScrapeSeconds,
       isLeader: ha.servesSlurm(),
@@ -155,7 +156,7 @@ function serve(cfg: ExporterConfig, log: Log, clusters: readonly ClusterPipeline
     pieces.push(renderFamilies(self, format));
     return pieces;
   };
-  const describe = () => clusters.map((c) => (c.cfg.name ? `${c.cfg.name}: ` : '') + c.source().describe()).join('; ');
+  const describe = () => clusters.map((c) => (c.cfg.name ? `${c.cfg.name}: ` : '') + c.state().source).join('; ');
   const landing = () => ({
     title: 'Slurm Exporter',
     version: VERSION,
@@ -165,7 +166,7 @@ function serve(cfg: ExporterConfig, log: Log, clusters: readonly ClusterPipeline
       { href: '/ready', text: 'Readiness' },
       { href: '/leader', text: 'Leader' },
     ],
-    info: { source: describe(), cluster: clusters.map((c) => c.runner.clusterLabel()).join(', '), collectors: [...new Set(clusters.flatMap((c) => c.enabled.map((x) => x.name)))].join(', ') },
+    info: { source: describe(), cluster: clusters.map((c) => c.state().cluster).join(', '), collectors: [...new Set(clusters.flatMap((c) => c.collectors))].join(', ') },
   });
   return createHttpServer({
     listenAddress: cfg.server.listenAddress,
@@ -191,7 +192,10 @@ function serve(cfg: ExporterConfig, log: Log, clusters: readonly ClusterPipeline
 export async function startExporter(cfg: ExporterConfig, log: Log): Promise<RunningExporter> {
   const { clusters: clusterCfgs, simulator } = await demoSettings(cfg, log);
   const identity = cfg.server.leaderElection.identity;
-  const clusters = clusterCfgs.map((c) => createClusterPipeline(identity, c, log));
+  const hangTimeoutMs = cfg.server.collection.hangTimeoutMs;
+  const clusters: ClusterHandle[] = clusterCfgs.map((c) =>
+    cfg.server.collection.workers ? new WorkerCluster(c, { identity, hangTimeoutMs, debug: cfg.log.level === 'debug', log }) : inThisThread(createClusterPipeline(identity, c, log)),
+  );
   const co = coordinate(cfg, log, clusters);
   const http = await serve(cfg, log, clusters, co);
   let current = cfg;
@@ -200,8 +204,8 @@ export async function startExporter(cfg: ExporterConfig, log: Log): Promise<Runn
   const addr = http.address();
   const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`;
-  const sources = clusters.map((c) => (c.cfg.name ? `${c.cfg.name}: ` : '') + c.source().describe());
-  log.info({ address: `${addr.host}:${addr.port}`, url, source: sources.join('; '), collectors: [...new Set(clusters.flatMap((c) => c.enabled.map((x) => x.name)))] }, 'listening');
+  const collectors = [...new Set(clusters.flatMap((c) => c.collectors))];
+  log.info({ address: `${addr.host}:${addr.port}`, url, clusters: clusters.length, workers: cfg.server.collection.workers, collectors }, 'listening');
 
   return {
     url,
@@ -213,7 +217,8 @@ export async function startExporter(cfg: ExporterConfig, log: Log): Promise<Runn
       if ('level' in log) (log as { level: string }).level = next.log.level;
       // The cluster list itself only changes with a restart (see restartOnly); each cluster takes its new settings.
       if (!restartOnly.includes('clusters (names, order, required)')) {
-        clusters.forEach((c, i) => (current.demo ? c.poller.reconfigure(next.clusters[i]!.collectors) : c.reload(next.clusters[i]!, identity, log)));
+        // With --demo the slurm sections point at the simulator and stay so; only the schedules change.
+        clusters.forEach((c, i) => c.reload(current.demo ? { ...next.clusters[i]!, slurm: c.cfg.slurm } : next.clusters[i]!));
       }
       current = next;
       return restartOnly;

@@ -1,7 +1,7 @@
 // The exporter's own metrics, built at scrape time: a few dozen series, cheap, and always current.
 import { EXPORTER_METRICS } from './collectors/exporter-metrics.ts';
 import type { MetricDesc, MetricFamily } from './exposition/types.ts';
-import type { Poller } from './poll/poller.ts';
+import type { GroupStatus } from './poll/poller.ts';
 import type { LabelledCounter } from './poll/counters.ts';
 import { VERSION } from './version.ts';
 
@@ -13,14 +13,21 @@ function desc(name: string): MetricDesc {
   return d;
 }
 
-/** What one cluster's pipeline counted; its series carry the cluster label. */
+type Entries = { labels: string[]; value: number }[];
+
+/**
+ * What one cluster's pipeline counted, as plain data (it crosses from the collection thread); its series carry
+ * the cluster label.
+ */
 export interface ClusterSelfInput {
   cluster: string;
-  poller: Poller;
-  collectorErrors: LabelledCounter;
-  anomalies: LabelledCounter;
+  /** Per collector group (Poller.groupStatuses). */
+  groups: GroupStatus[];
+  counters: { errors: Entries; apiErrors: Entries; requests: Entries; responseBytes: Entries; collectorErrors: Entries; anomalies: Entries };
   /** The protections in front of Slurm: cache hits and ms waited for the rate limit. */
   guard: { cacheHits: number; rateLimitedMs: number };
+  /** Collection threads restarted after a crash or a hang, by reason. */
+  restarts: Entries;
 }
 
 export interface SelfMetricsInput {
@@ -36,20 +43,17 @@ function fromCounter(name: string, c: LabelledCounter): MetricFamily {
   return { desc: desc(name), samples: c.entries().map((e) => ({ values: e.labels, value: e.value })) };
 }
 
-type Status = ReturnType<Poller['groupStatuses']>[number];
 
 /** One family over every cluster: `values` gives each cluster's label values after its cluster label. */
 function perCluster(name: string, clusters: readonly ClusterSelfInput[], values: (c: ClusterSelfInput) => { labels: string[]; value: number }[]): MetricFamily {
   return { desc: desc(name), samples: clusters.flatMap((c) => values(c).map((v) => ({ values: [c.cluster, ...v.labels], value: v.value }))) };
 }
 
-const counted = (c: LabelledCounter) => c.entries().map((e) => ({ labels: e.labels, value: e.value }));
-
 /** Per collector group of each cluster; groups with no value yet are left out. */
-function perGroup(name: string, clusters: readonly ClusterSelfInput[], f: (s: Status, now: number) => number | undefined): MetricFamily {
+function perGroup(name: string, clusters: readonly ClusterSelfInput[], f: (s: GroupStatus, now: number) => number | undefined): MetricFamily {
   const now = Date.now();
   return perCluster(name, clusters, (c) =>
-    c.poller.groupStatuses().flatMap((s) => {
+    c.groups.flatMap((s) => {
       const v = f(s, now);
       return v === undefined ? [] : [{ labels: [s.group], value: v }];
     }),
@@ -66,11 +70,12 @@ export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
     { desc: desc('slurm_exporter_scrape_duration_seconds'), samples: [{ values: [], value: i.lastScrapeSeconds }] },
     fromCounter('slurm_exporter_scrapes_total', i.scrapes),
     // Poll failures (collector group, fetch error kind) and collector failures (collector, 'collect').
-    perCluster('slurm_exporter_errors_total', cs, (c) => [...counted(c.poller.stats.errors), ...counted(c.collectorErrors)]),
-    perCluster('slurm_exporter_api_errors_total', cs, (c) => counted(c.poller.stats.apiErrors)),
-    perCluster('slurm_exporter_slurm_requests_total', cs, (c) => counted(c.poller.stats.requests)),
-    perCluster('slurm_exporter_slurm_response_bytes_total', cs, (c) => counted(c.poller.stats.responseBytes)),
-    perCluster('slurm_exporter_anomalies_total', cs, (c) => counted(c.anomalies)),
+    perCluster('slurm_exporter_errors_total', cs, (c) => [...c.counters.errors, ...c.counters.collectorErrors]),
+    perCluster('slurm_exporter_api_errors_total', cs, (c) => c.counters.apiErrors),
+    perCluster('slurm_exporter_slurm_requests_total', cs, (c) => c.counters.requests),
+    perCluster('slurm_exporter_slurm_response_bytes_total', cs, (c) => c.counters.responseBytes),
+    perCluster('slurm_exporter_anomalies_total', cs, (c) => c.counters.anomalies),
+    perCluster('slurm_exporter_collection_restarts_total', cs, (c) => c.restarts),
     perCluster('slurm_exporter_slurm_cache_hits_total', cs, (c) => [{ labels: [], value: c.guard.cacheHits }]),
     perCluster('slurm_exporter_slurm_rate_limited_seconds_total', cs, (c) => [{ labels: [], value: c.guard.rateLimitedMs / 1000 }]),
     perGroup('slurm_exporter_collector_supported', cs, (s) => (s.unsupported ? 0 : 1)),

@@ -69,6 +69,13 @@ export const EXPORTER_METRICS: Record<string, MetricDesc> = {
     labels: ['cluster', 'collector'],
     source: SELF,
   },
+  collectionRestarts: {
+    name: 'slurm_exporter_collection_restarts_total',
+    type: 'counter',
+    help: 'Restarts of a cluster\'s collection thread, by reason: crash (it exited or threw) or hang (no sign of life for server.collection.hangTimeout). The last good data stays served meanwhile, with its age. Both reasons are exported from the start, at 0.',
+    labels: ['cluster', 'reason'],
+    source: SELF,
+  },
   collectorSupported: {
     name: 'slurm_exporter_collector_supported',
     type: 'gauge',

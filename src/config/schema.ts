@@ -417,6 +417,12 @@ export function buildConfigSchema(ctx: SchemaContext) {
         defaultText: 'per collector group: 5m, or 3 × its interval if longer',
       }),
       leaderElection,
+      collection: z
+        .strictObject({
+          workers: doc(boolField().prefault(true), 'boolean', 'Collect each cluster in its own worker thread (fetching, parsing, collectors, rendering), so a scrape never waits behind a parse; false collects on the thread that serves scrapes.'),
+          hangTimeout: doc(durationField({ positive: true }).prefault('2m'), durationType, 'A collection thread that sends no sign of life for this long is ended and started again (counted in slurm_exporter_collection_restarts_total); its last data stays served.'),
+        })
+        .prefault({}),
     })
     .prefault({});
 
@@ -629,6 +635,7 @@ export function buildConfigSchema(ctx: SchemaContext) {
           scrapeTimeoutMs: c.server.scrapeTimeout,
           webConfigFile: c.server.webConfigFile,
           stalenessLimitMs: c.server.stalenessLimit,
+          collection: { workers: c.server.collection.workers, hangTimeoutMs: c.server.collection.hangTimeout },
           leaderElection: {
             enabled: le.enabled,
             backend: le.backend ?? (le.enabled ? 'kubernetes' : 'none'),
@@ -688,6 +695,7 @@ export function toFileShape(cfg: ExporterConfig): Record<string, unknown> {
       scrapeTimeout: d(cfg.server.scrapeTimeoutMs),
       webConfigFile: cfg.server.webConfigFile,
       stalenessLimit: cfg.server.stalenessLimitMs === undefined ? undefined : d(cfg.server.stalenessLimitMs),
+      collection: { workers: cfg.server.collection.workers, hangTimeout: d(cfg.server.collection.hangTimeoutMs) },
       leaderElection: prune({
         enabled: le.enabled,
         backend: le.backend,

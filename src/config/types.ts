@@ -143,6 +143,8 @@ export interface ExporterConfig {
     /** Data older than this makes /ready answer 503; undefined: per group (stalenessLimitFor). */
     stalenessLimitMs: number | undefined;
     leaderElection: LeaderElectionConfig;
+    /** Where collection runs: a worker thread per cluster (default), or the main thread. */
+    collection: { workers: boolean; hangTimeoutMs: number };
   };
   slurm: SlurmRestConfig & {
     /** Where the data comes from: slurmrestd, the Slurm commands, or slurmctld's own metrics endpoint. */

@@ -11,8 +11,13 @@ export class PreparedPiece {
   readonly raw: Buffer;
   private gz: Promise<Buffer> | undefined;
 
-  constructor(text: string) {
-    this.raw = Buffer.from(text, 'utf8');
+  constructor(text: string | Buffer) {
+    this.raw = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  }
+
+  /** A piece over bytes rendered elsewhere (a collection thread), without copying them. */
+  static fromBytes(bytes: Uint8Array): PreparedPiece {
+    return new PreparedPiece(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
   /** The piece as one gzip member; computed on first use, then cached. */

@@ -30,7 +30,7 @@ function etcdFactory(): LeaseFactory {
 }
 
 function kubeFactory(conn: KubeConnection): LeaseFactory {
-  const lease = (le: LE) => new KubeLeaseBackend(conn, { namespace: le.namespace, name: le.leaseName, identity: le.identity, leaseDurationMs: le.leaseDurationMs });
+  const lease = (le: LE) => new KubeLeaseBackend(conn, { namespace: le.namespace, name: le.leaseName, identity: le.identity, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs });
   return {
     lease,
     membership(le): Membership {

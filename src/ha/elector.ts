@@ -13,6 +13,12 @@ export interface LeaseObservation {
   held: boolean;
   /** Who holds it ('' when nobody). */
   holder: string;
+  /**
+   * When another replica holds it: ms until it expires if not renewed, as far as the backend can tell. A
+   * standby tries again then rather than at its next retry tick, so a dead leader's lease is taken over as soon
+   * as it may be.
+   */
+  expiresInMs?: number;
 }
 
 /** A lease backend: one named lease, many candidates. */
@@ -124,10 +130,16 @@ export class LeaderElector {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        this.schedule(this.t.retryPeriodMs);
-      });
+      let next = this.t.retryPeriodMs;
+      this.running = this.tick()
+        .then((obs) => {
+          // A standby whose leader's lease runs out before the next tick tries right when it does.
+          if (obs && !obs.held && this.candidate && obs.expiresInMs !== undefined) next = Math.max(10, Math.min(next, obs.expiresInMs));
+        })
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(next);
+        });
     }, delayMs);
   }
 
@@ -154,16 +166,18 @@ export class LeaderElector {
     }
   }
 
-  private async tick(): Promise<void> {
-    if (!this.leader && !this.candidate) return;
+  private async tick(): Promise<LeaseObservation | undefined> {
+    if (!this.leader && !this.candidate) return undefined;
     const ctrl = new AbortController();
     this.inflight = ctrl;
     // An attempt may not outlive the time the leader has left before its renew deadline.
     const budget = this.leader && this.lastRenewAt !== undefined ? Math.max(100, this.t.renewDeadlineMs - (Date.now() - this.lastRenewAt)) : this.t.retryPeriodMs * 2;
     const timer = setTimeout(() => ctrl.abort(new Error(`no answer from the lease backend within ${budget} ms`)), budget);
+    let seen: LeaseObservation | undefined;
     try {
       const obs = await this.backend.tryAcquireOrRenew(ctrl.signal);
-      if (this.stopped) return;
+      seen = obs;
+      if (this.stopped) return undefined;
       if (obs.holder !== this.holder) {
         this.holder = obs.holder;
         if (!obs.held) this.since = Date.now();
@@ -185,7 +199,7 @@ export class LeaderElector {
         }
       }
     } catch (err) {
-      if (this.stopped) return;
+      if (this.stopped) return undefined;
       this.backendErrors++;
       if (this.leader) {
         this.renewFailures++;
@@ -201,6 +215,7 @@ export class LeaderElector {
     if (this.leader && this.lastRenewAt !== undefined && Date.now() - this.lastRenewAt >= this.t.renewDeadlineMs) {
       this.stepDown(`no renewal for ${Date.now() - this.lastRenewAt} ms (renew deadline ${this.t.renewDeadlineMs} ms)`);
     }
+    return seen;
   }
 
   private stepDown(reason: string): void {

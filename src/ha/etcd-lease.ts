@@ -85,12 +85,28 @@ export class EtcdLeaseBackend implements LeaseBackend {
         this.leaseId = id;
         return { held: true, holder: this.identity };
       }
-      const responses = (txn.responses ?? []) as { response_range?: { kvs?: { value?: string }[] } }[];
-      const holder = unb64(responses[0]?.response_range?.kvs?.[0]?.value);
-      return { held: false, holder };
+      const responses = (txn.responses ?? []) as { response_range?: { kvs?: { value?: string; lease?: string }[] } }[];
+      const kv = responses[0]?.response_range?.kvs?.[0];
+      return { held: false, holder: unb64(kv?.value), ...(await this.expiresIn(kv?.lease, signal)) };
     } finally {
       // A lease we did not need must not linger until its TTL.
       if (!won) await this.call('lease/revoke', { ID: id }, AbortSignal.timeout(2000)).catch(() => undefined);
+    }
+  }
+
+  /**
+   * When the holder's key goes: etcd deletes it when its lease runs out, and says how many whole seconds are
+   * left (the lease ends within TTL + 1 s). Unknown (no lease, an error) leaves the standby on its retry ticks.
+   */
+  private async expiresIn(lease: string | undefined, signal: AbortSignal): Promise<{ expiresInMs?: number }> {
+    if (!lease || lease === '0') return {};
+    try {
+      const r = await this.call('lease/timetolive', { ID: lease }, signal);
+      const ttl = Number(((r.result ?? r) as { TTL?: unknown }).TTL ?? -1);
+      // Within its last second (or gone): look again shortly rather than a whole retry period later.
+      return ttl >= 1 ? { expiresInMs: ttl * 1000 } : { expiresInMs: 100 };
+    } catch {
+      return {};
     }
   }
 

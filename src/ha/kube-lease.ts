@@ -151,6 +151,17 @@ interface LeaseObject {
   spec: LeaseSpec;
 }
 
+/**
+ * When a lease record we see for the first time was written: somewhere between our previous look and now. The
+ * holder's renewTime says where; a clock that disagrees is clamped into that window, so a standby never takes
+ * over earlier than the client-go rule would (record unchanged for the lease duration) by more than the
+ * margin between the lease duration and the holder's renew deadline, which the holder has stopped by.
+ */
+export function changedBetween(renewTime: number, earliest: number, latest: number): number {
+  if (!Number.isFinite(renewTime)) return latest;
+  return Math.min(latest, Math.max(earliest, renewTime));
+}
+
 export class KubeLeaseBackend implements LeaseBackend {
   private readonly conn: KubeConnection;
   private readonly tokenSeen = { mtimeMs: 0 };
@@ -161,17 +172,22 @@ export class KubeLeaseBackend implements LeaseBackend {
   private readonly namespace: string;
   private readonly identity: string;
   private readonly leaseDurationMs: number;
+  /** How far back the holder's own renewTime is believed: the margin its renew deadline leaves, less 1 s. */
+  private readonly trustMs: number;
   private readonly now: () => number;
-  // The client-go rule: a lease is expired when we have seen the same record for longer than its duration.
+  // The client-go rule: a lease is expired when the same record has stood for longer than its duration.
   private observed = '';
-  private observedAt = 0;
+  /** When the record we see last changed, on our clock. */
+  private changedAt = 0;
+  private lastLookAt = 0;
 
-  constructor(conn: KubeConnection, opts: { namespace: string; name: string; identity: string; leaseDurationMs: number; now?: () => number }) {
+  constructor(conn: KubeConnection, opts: { namespace: string; name: string; identity: string; leaseDurationMs: number; renewDeadlineMs?: number; now?: () => number }) {
     this.conn = conn;
     this.namespace = opts.namespace;
     this.name = opts.name;
     this.identity = opts.identity;
     this.leaseDurationMs = opts.leaseDurationMs;
+    this.trustMs = opts.renewDeadlineMs === undefined ? 0 : Math.max(0, opts.leaseDurationMs - opts.renewDeadlineMs - 1000);
     this.now = opts.now ?? Date.now;
     const u = new URL(conn.server);
     this.collection = `${u.pathname.replace(/\/+$/, '')}/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(opts.namespace)}/leases`;
@@ -237,12 +253,14 @@ export class KubeLeaseBackend implements LeaseBackend {
     const key = `${holder}|${spec.renewTime ?? ''}|${spec.leaseTransitions ?? 0}`;
     if (key !== this.observed) {
       this.observed = key;
-      this.observedAt = now;
+      this.changedAt = changedBetween(Date.parse(spec.renewTime ?? ''), Math.max(this.lastLookAt, now - this.trustMs), now);
     }
+    this.lastLookAt = now;
     const durationMs = (spec.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
     const mine = holder === this.identity;
-    const expired = holder === '' || now - this.observedAt > durationMs;
-    if (!mine && !expired) return { held: false, holder };
+    const expiresInMs = this.changedAt + durationMs - now;
+    const expired = holder === '' || expiresInMs < 0;
+    if (!mine && !expired) return { held: false, holder, expiresInMs: expiresInMs + 1 };
     const transitions = (spec.leaseTransitions ?? 0) + (mine ? 0 : 1);
     const acquireAt = mine && spec.acquireTime ? Date.parse(spec.acquireTime) : now;
     const next: LeaseObject = { ...current, spec: { ...spec, ...this.spec(acquireAt, now, transitions) } };
@@ -250,7 +268,7 @@ export class KubeLeaseBackend implements LeaseBackend {
     if (put.status === 200) {
       const s = (put.json as unknown as LeaseObject).spec ?? {};
       this.observed = `${s.holderIdentity ?? ''}|${s.renewTime ?? ''}|${s.leaseTransitions ?? 0}`;
-      this.observedAt = now;
+      this.changedAt = now;
       return { held: true, holder: this.identity };
     }
     if (put.status === 409) return { held: false, holder }; // another replica wrote first

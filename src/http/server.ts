@@ -27,8 +27,7 @@ export interface ExporterView {
    */
   metrics(format: ExpositionFormat, signal: AbortSignal): MetricsPage | Promise<MetricsPage>;
   health(): { ok: boolean; detail: Record<string, unknown> };
-  /** 503 with the reason when not ok. */
-  /** `clusters`: each cluster's own readiness, shown in the JSON answer. */
+  /** 503 with the reason when not ok; `clusters`: each cluster's own readiness, shown in the JSON answer. */
   ready(): { ok: boolean; reason: string; clusters?: Record<string, { ready: boolean; required: boolean; reason: string }> };
   leader(): Record<string, unknown>;
   landing(): LandingInfo;

@@ -18,16 +18,22 @@ interface Entry {
   openmetrics: PreparedPiece | undefined;
   lastRenderSeconds: number;
   failures: number;
+  /** Whether onRendered has been given a piece of it: only then does "nothing now" need telling. */
+  told: boolean;
 }
 
 export interface RunnerOptions {
   /** Fixed cluster label from configuration, or undefined to use the name Slurm reports. */
   cluster: string | undefined;
+  /** The name Slurm reported to an earlier collection thread: used until this one has heard it itself. */
+  lastKnownCluster?: string | undefined;
   limits: CardinalityLimits;
   log: Logger;
   anomalies: AnomalyLog;
   /** [collector group, kind]: a collector that failed on the data counts as kind "collect". */
   errors: LabelledCounter;
+  /** Told of every piece rendered anew (undefined: the collector has nothing now), to hand it to another thread. */
+  onRendered?: (collector: string, format: Format, piece: PreparedPiece | undefined) => void;
 }
 
 /**
@@ -53,6 +59,7 @@ export class CollectorRunner {
       openmetrics: undefined,
       lastRenderSeconds: 0,
       failures: 0,
+      told: false,
     }));
     for (const c of collectors) opts.errors.inc([c.group, 'collect'], 0);
     store.onChange(() => this.refresh());
@@ -67,7 +74,7 @@ export class CollectorRunner {
 
   clusterLabel(): string {
     // Slurm 23.02+ names the cluster in every answer's meta; 22.05 only in job records.
-    return this.opts.cluster || this.store.get('cluster')?.data.clusterName || this.store.get('jobs')?.data.find((j) => j.cluster)?.cluster || 'default';
+    return this.opts.cluster || this.store.get('cluster')?.data.clusterName || this.store.get('jobs')?.data.find((j) => j.cluster)?.cluster || this.opts.lastKnownCluster || 'default';
   }
 
   /** Re-renders every collector whose inputs changed. Cheap when nothing did. */
@@ -89,13 +96,17 @@ export class CollectorRunner {
     return [...this.piecesByCollector(format, only).values()];
   }
 
+  /** Renders `format` from now on (text is rendered from the start; OpenMetrics once a scraper asks for it). */
+  wantFormat(format: Format): void {
+    if (this.formats.has(format)) return;
+    this.formats.add(format);
+    for (const e of this.entries) e.builtFrom = '';
+    this.refresh();
+  }
+
   /** The same pieces keyed by collector name, for joining several clusters' pages collector by collector. */
   piecesByCollector(format: Format, only?: ReadonlySet<string>): Map<string, PreparedPiece> {
-    if (!this.formats.has(format)) {
-      this.formats.add(format);
-      for (const e of this.entries) e.builtFrom = '';
-      this.refresh();
-    }
+    this.wantFormat(format);
     const out = new Map<string, PreparedPiece>();
     for (const e of this.entries) {
       if (only && !only.has(e.collector.group)) continue;
@@ -107,6 +118,14 @@ export class CollectorRunner {
 
   renderSeconds(): { collector: string; seconds: number }[] {
     return this.entries.map((e) => ({ collector: e.collector.name, seconds: e.lastRenderSeconds }));
+  }
+
+  private tell(e: Entry): void {
+    if (!this.opts.onRendered) return;
+    // A new thread has nothing yet for a collector whose data the last one left: that is not news to tell.
+    if (!e.told && !e.text && !e.openmetrics) return;
+    for (const f of this.formats) this.opts.onRendered(e.collector.name, f, f === 'text' ? e.text : e.openmetrics);
+    e.told = Boolean(e.text || e.openmetrics);
   }
 
   private inputKey(c: Collector, cluster: string): string {
@@ -125,6 +144,7 @@ export class CollectorRunner {
       e.builtFrom = key;
       e.text = undefined;
       e.openmetrics = undefined;
+      this.tell(e);
       return;
     }
     const data: Partial<ResourceData> = {};
@@ -151,6 +171,7 @@ export class CollectorRunner {
       e.text = piece('text');
       e.openmetrics = piece('openmetrics');
       e.builtFrom = key;
+      this.tell(e);
     } catch (err) {
       // A collector bug on odd data costs that collector its update, not the page: the old text stays.
       e.failures++;

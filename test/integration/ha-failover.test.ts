@@ -55,7 +55,19 @@ function pollsBy(sim: SlurmSimulator, id: string): number[] {
   return sim.requestLog.filter((e) => e.userAgent.endsWith(`(${id})`) && e.path.startsWith('/slurm/')).map((e) => e.time);
 }
 
-type Backend = { name: string; config(id: string, mode?: string): string; cutOff(id: string): void; restore(id: string): void };
+interface Timings {
+  lease: number;
+  renew: number;
+  retry: number;
+  /** More top-level YAML (a clusters: list). */
+  extra?: string[];
+}
+
+const FAST: Timings = { lease: LEASE_S, renew: RENEW_S, retry: RETRY_S };
+// The collector groups that run without slurmctld's native metrics configured: sharded mode's units.
+const GROUPS = COLLECTOR_GROUPS.filter((g) => g !== 'native');
+
+type Backend = { name: string; config(id: string, mode?: string, t?: Timings): string; cutOff(id: string): void; restore(id: string): void };
 
 function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>) {
   let backend: Backend & { close(): Promise<void> };
@@ -74,11 +86,11 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startReplicas(mode = 'active-passive'): Promise<Replica[]> {
+  async function startReplicas(mode = 'active-passive', t: Timings = FAST): Promise<Replica[]> {
     return Promise.all(
       IDS.map(async (id) => {
         const file = path.join(dir, `${id}.yaml`);
-        writeFileSync(file, backend.config(id, mode));
+        writeFileSync(file, backend.config(id, mode, t));
         const exp = await spawnExporter(['--slurm.url', simUrl, '--config.file', file], { env: { POD_NAME: id } });
         return { id, exp };
       }),
@@ -158,12 +170,12 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
       const owned = await Promise.all(live.map(groupsOf));
       const all = owned.flat();
       const counts = owned.map((o) => o.length).sort();
-      const n = COLLECTOR_GROUPS.length;
+      const n = GROUPS.length;
       return all.length === n && new Set(all).size === n && JSON.stringify(counts) === JSON.stringify(perReplica) ? owned : undefined;
     };
     // ceil(groups / replicas) each: the shares of 3 replicas, and of the 2 left after a kill.
     const share = (replicas: number) => {
-      const n = COLLECTOR_GROUPS.length;
+      const n = GROUPS.length;
       const most = Math.ceil(n / replicas);
       const out = Array.from({ length: replicas }, (_, i) => Math.max(0, Math.min(most, n - i * most)));
       return out.sort();
@@ -194,6 +206,59 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
     }
   });
 
+  it('sharded over two clusters: the (cluster, collector group) units are spread evenly, and again after a kill -9', async () => {
+    const sim2 = new SlurmSimulator({ nodes: 5, jobs: 8, tickMs: 0, versions: ['v0.0.40'] });
+    const url2 = (await sim2.start()).url;
+    const clusters = ['clusters:', `  - { name: alpha, slurm: { url: "${simUrl}" } }`, `  - { name: beta, slurm: { url: "${url2}" } }`];
+    const rs = await startReplicas('sharded', { ...FAST, extra: clusters });
+    const units = ['alpha', 'beta'].flatMap((c) => GROUPS.map((g) => `${c}/${g}`));
+    const unitsOf = async (r: Replica) => {
+      const j = JSON.parse((await httpGet(`${r.exp.url}/leader`)).text) as { groups: Record<string, { is_leader: boolean }> };
+      return Object.entries(j.groups).filter(([, v]) => v.is_leader).map(([u]) => u);
+    };
+    const fair = (replicas: number) => Math.ceil(units.length / replicas);
+    const spread = async (live: Replica[]) => {
+      const owned = await Promise.all(live.map(unitsOf));
+      const all = owned.flat();
+      const even = owned.every((o) => o.length <= fair(live.length) && o.length >= units.length - fair(live.length) * (live.length - 1));
+      return all.length === units.length && new Set(all).size === units.length && even ? owned : undefined;
+    };
+    try {
+      const owned = await waitFor(`${units.length} units spread over 3 replicas`, () => spread(rs), 30_000, 200);
+      for (const [i, r] of rs.entries()) {
+        // Each replica serves each cluster's nodes figures exactly when it leads that cluster's nodes unit.
+        await waitFor(`${r.id} serves exactly its units`, async () => {
+          const page = (await httpGet(`${r.exp.url}/metrics`)).text;
+          return ['alpha', 'beta'].every((c) => new RegExp(`^slurm_nodes\\{cluster="${c}",`, 'm').test(page) === owned[i]!.includes(`${c}/nodes`));
+        }, 5000);
+      }
+      rs[0]!.exp.proc.kill('SIGKILL');
+      await waitFor(`${units.length} units spread over the 2 survivors`, () => spread(rs.slice(1)), (LEASE_S + 6) * 1000, 200);
+    } finally {
+      await stopAll(rs);
+      await sim2.stop();
+    }
+  });
+
+  it('kill -9 at the default timings (lease 15 s, renew 10 s, retry 2 s): a new leader within lease + 1 s, in each of two runs', async (tc) => {
+    const defaults: Timings = { lease: 15, renew: 10, retry: 2 };
+    for (let run = 0; run < 2; run++) {
+      const rs = await startReplicas('active-passive', defaults);
+      try {
+        const [old] = await waitFor('a leader', async () => ((await leaderOf(rs)).length === 1 ? leaderOf(rs) : undefined), 30_000);
+        // Kill at a random point of the renew cycle.
+        await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2000));
+        old!.exp.proc.kill('SIGKILL');
+        const killedAt = Date.now();
+        const { t } = await waitNewLeader(rs, old!.id, 16_000);
+        assert.ok(t - killedAt <= 16_000, `run ${run + 1}: took ${t - killedAt} ms`);
+        tc.diagnostic(`${backend.name}: failover after kill -9, run ${run + 1}: ${t - killedAt} ms`);
+      } finally {
+        await stopAll(rs);
+      }
+    }
+  });
+
   it('a leader cut off from the backend stops polling before another replica starts (request log)', async () => {
     const rs = await startReplicas();
     try {
@@ -215,19 +280,20 @@ function suite(makeBackend: () => Promise<Backend & { close(): Promise<void> }>)
   });
 }
 
-function yaml(id: string, lines: string[], mode = 'active-passive'): string {
+function yaml(id: string, lines: string[], mode = 'active-passive', t: Timings = FAST): string {
   return [
     'server:',
     '  leaderElection:',
     '    enabled: true',
     `    mode: ${mode}`,
-    `    leaseDuration: ${LEASE_S}s`,
-    `    renewDeadline: ${RENEW_S}s`,
-    `    retryPeriod: ${RETRY_S * 1000}ms`,
+    `    leaseDuration: ${t.lease}s`,
+    `    renewDeadline: ${t.renew}s`,
+    `    retryPeriod: ${t.retry * 1000}ms`,
     `    identity: ${id}`,
     ...lines.map((l) => `    ${l}`),
     'collectors:',
     ...COLLECTOR_GROUPS.map((g) => `  ${g}: { interval: 500ms, timeout: 400ms }`),
+    ...(t.extra ?? []),
     '',
   ].join('\n');
 }
@@ -238,12 +304,14 @@ describe('active-passive with the Kubernetes Lease backend (API fake)', () => {
     const api = new FakeKubeApi({ tokens: IDS.map((id) => `token-${id}`), rules: documentedRole().rules });
     const url = await api.start();
     const dir = mkdtempSync(path.join(tmpdir(), 'kube-'));
+    let n = 0;
     return {
       name: 'kubernetes',
-      config(id, mode) {
+      config(id, mode, t) {
         const kc = path.join(dir, `${id}.kubeconfig`);
         writeFileSync(kc, `apiVersion: v1\nkind: Config\ncurrent-context: t\ncontexts: [{name: t, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "${url}"}}]\nusers: [{name: u, user: {token: token-${id}}}]\n`);
-        return yaml(id, ['backend: kubernetes', 'namespace: hpc', `leaseName: test-${mode}`, `kubeconfig: ${kc}`], mode);
+        // A fresh lease name per test, so a lease left by the previous test's kill -9 does not delay this one.
+        return yaml(id, ['backend: kubernetes', 'namespace: hpc', `leaseName: test-${mode}-${Math.floor(n++ / IDS.length)}`, `kubeconfig: ${kc}`], mode, t);
       },
       cutOff(id) {
         api.cutOff.add(`token-${id}`);
@@ -273,9 +341,9 @@ describe('active-passive with the etcd backend (real etcd 3.4)', () => {
     let n = 0;
     return {
       name: 'etcd',
-      config(id, mode) {
+      config(id, mode, t) {
         // A fresh lease name per test, so a lease left by the previous test's kill -9 does not delay this one.
-        return yaml(id, ['backend: etcd', `leaseName: test-${Math.floor(n++ / IDS.length)}`, 'etcd:', `  endpoints: [${proxies.get(id)!.url}]`], mode);
+        return yaml(id, ['backend: etcd', `leaseName: test-${Math.floor(n++ / IDS.length)}`, 'etcd:', `  endpoints: [${proxies.get(id)!.url}]`], mode, t);
       },
       cutOff(id) {
         proxies.get(id)!.proxy.set({ mode: 'hang' });

@@ -36,7 +36,7 @@ it('cache hits and rate-limit waits of the guarded source are exported', async (
   await poller.pollOnce('licenses'); // from the cache
   await poller.pollOnce('reservations'); // waits for the rate limit (burst 1, 5/s)
   const text = renderFamilies(
-    selfMetricFamilies({ clusters: [{ cluster: 'lab', poller, collectorErrors: new LabelledCounter(), anomalies: anomalies.counter, guard }], scrapes: new LabelledCounter(), lastScrapeSeconds: 0, isLeader: true, leaderChanges: 0 }),
+    selfMetricFamilies({ clusters: [{ cluster: 'lab', groups: poller.groupStatuses(), counters: { errors: poller.stats.errors.entries(), apiErrors: poller.stats.apiErrors.entries(), requests: poller.stats.requests.entries(), responseBytes: poller.stats.responseBytes.entries(), collectorErrors: [], anomalies: anomalies.counter.entries() }, guard, restarts: [] }], scrapes: new LabelledCounter(), lastScrapeSeconds: 0, isLeader: true, leaderChanges: 0 }),
     'text',
   );
   assert.match(text, /^slurm_exporter_slurm_cache_hits_total\{cluster="lab"\} 1$/m);

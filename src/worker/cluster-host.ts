@@ -1,0 +1,274 @@
+// The main thread's side of a cluster collected in a worker thread. It keeps the last pieces and the last state
+// the thread sent, so scrapes, /ready and the exporter's own metrics never wait for collection; and it
+// supervises the thread: one that exits or throws (crash) or sends nothing for hangTimeout (hang) is ended,
+// counted, logged and started again, with the same activation, while its last good data stays served with
+// its age.
+import { Worker } from 'node:worker_threads';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClusterConfig } from '../config/types.ts';
+import { type Logger, withFields } from '../logger.ts';
+import type { Format } from '../poll/collector-runner.ts';
+import { LabelledCounter } from '../poll/counters.ts';
+import { PreparedPiece } from '../exposition/prepared.ts';
+import { collectorByName } from '../collectors/registry.ts';
+import type { ResourceKind } from '../slurm/model.ts';
+import { type ClusterHandle, type ClusterState, RESTART_REASONS, enabledCollectors, groupsOf, kindsOf } from '../cluster-pipeline.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+
+// The thread's entry beside this file: collect-worker.ts from the sources, collect-worker.js once built.
+const ENTRY = new URL(`./collect-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/** Time a new thread has to load its modules and say its first word. */
+const STARTUP_MS = 60_000;
+
+export interface HostOptions {
+  identity: string;
+  /** No message for this long: the thread is ended and started again. */
+  hangTimeoutMs: number;
+  debug: boolean;
+  log: Logger;
+}
+
+type Reason = (typeof RESTART_REASONS)[number];
+
+/** What the page shows before the thread has said anything: no Slurm data, every group waiting. */
+function initialState(cfg: ClusterConfig): ClusterState {
+  return {
+    cluster: cfg.slurm.cluster ?? 'default',
+    groups: [],
+    kinds: [],
+    counters: { errors: [], apiErrors: [], requests: [], responseBytes: [], collectorErrors: [], anomalies: [] },
+    guard: { cacheHits: 0, rateLimitedMs: 0 },
+    restarts: [],
+    source: 'collection thread starting',
+    starting: true,
+  };
+}
+
+type Entries = ClusterState['restarts'];
+
+function addEntries(a: Entries, b: Entries): Entries {
+  const sum = new LabelledCounter();
+  for (const e of [...a, ...b]) sum.inc(e.labels, e.value);
+  return sum.entries();
+}
+
+/** A status of the new thread that still knows when the old one last succeeded: the data it left is that old. */
+function carryStatuses(old: ClusterState['kinds'], now: ClusterState['kinds']): ClusterState['kinds'] {
+  const byKey = new Map(old.map((s) => [`${s.group}/${s.kind}`, s]));
+  const out = now.map((s) => {
+    const o = byKey.get(`${s.group}/${s.kind}`);
+    byKey.delete(`${s.group}/${s.kind}`);
+    return o ? { ...s, polls: s.polls + o.polls, lastSuccessAt: s.lastSuccessAt ?? o.lastSuccessAt } : s;
+  });
+  return [...out, ...byKey.values()];
+}
+
+/**
+ * The state across restarts: counters keep counting from where the dead thread left them (no reset in the
+ * middle of a series), and the age of the data it left keeps growing until the new thread replaces it.
+ */
+function combine(before: ClusterState | undefined, now: ClusterState): ClusterState {
+  if (!before) return now;
+  const c = (k: keyof ClusterState['counters']) => addEntries(before.counters[k], now.counters[k]);
+  return {
+    ...now,
+    groups: carryStatuses(before.groups, now.groups),
+    kinds: carryStatuses(before.kinds, now.kinds),
+    counters: { errors: c('errors'), apiErrors: c('apiErrors'), requests: c('requests'), responseBytes: c('responseBytes'), collectorErrors: c('collectorErrors'), anomalies: c('anomalies') },
+    guard: { cacheHits: before.guard.cacheHits + now.guard.cacheHits, rateLimitedMs: before.guard.rateLimitedMs + now.guard.rateLimitedMs },
+  };
+}
+
+export class WorkerCluster implements ClusterHandle {
+  private current: ClusterConfig;
+  private readonly opts: HostOptions;
+  private readonly log: Logger;
+  private worker: Worker | undefined;
+  private last: ClusterState;
+  /** What the threads before this one counted and last saw. */
+  private carried: ClusterState | undefined;
+  private lastHeardAt = Date.now();
+  /** Whether the current thread has said anything yet: loading its modules is not a hang. */
+  private heard = false;
+  private readonly pieceMap = new Map<Format, Map<string, PreparedPiece>>([['text', new Map()]]);
+  private readonly formatWaiters = new Map<Format, (() => void)[]>();
+  private readonly restarts = new LabelledCounter();
+  private readonly active = new Set<ResourceKind>();
+  private ending: Reason | 'stop' | undefined;
+  private stopped = false;
+  private backoffMs = 1000;
+  private startedAt = 0;
+  private readonly watchdog: NodeJS.Timeout;
+  private stoppedSignal: (() => void) | undefined;
+
+  constructor(cfg: ClusterConfig, opts: HostOptions) {
+    this.current = cfg;
+    this.opts = opts;
+    this.log = cfg.name === undefined ? opts.log : withFields(opts.log, { cluster: cfg.name });
+    this.last = initialState(cfg);
+    for (const r of RESTART_REASONS) this.restarts.inc([r], 0);
+    this.spawn();
+    this.watchdog = setInterval(() => this.checkAlive(), Math.min(1000, opts.hangTimeoutMs / 4));
+    this.watchdog.unref();
+  }
+
+  get cfg(): ClusterConfig {
+    return this.current;
+  }
+
+  get collectors(): readonly string[] {
+    return enabledCollectors(this.current).map((c) => c.name);
+  }
+
+  activate(kinds?: readonly ResourceKind[]): void {
+    for (const k of kinds ?? kindsOf(this.current, groupsOf(this.current))) this.active.add(k);
+    this.post({ t: 'activate', kinds: kinds ? [...kinds] : undefined });
+  }
+
+  deactivate(kinds?: readonly ResourceKind[]): void {
+    for (const k of kinds ?? [...this.active]) this.active.delete(k);
+    this.post({ t: 'deactivate', kinds: kinds ? [...kinds] : undefined });
+  }
+
+  pieces(format: Format, only?: ReadonlySet<string>): Map<string, PreparedPiece> | Promise<Map<string, PreparedPiece>> {
+    const have = this.pieceMap.get(format);
+    if (have) return this.filter(have, only);
+    // The first scrape in a new format: the thread renders it once, from then on with every change.
+    this.pieceMap.set(format, new Map());
+    this.post({ t: 'format', format });
+    return new Promise((resolve) => {
+      const done = () => resolve(this.filter(this.pieceMap.get(format)!, only));
+      const timer = setTimeout(done, 10_000);
+      this.formatWaiters.set(format, [...(this.formatWaiters.get(format) ?? []), () => (clearTimeout(timer), done())]);
+    });
+  }
+
+  state(): ClusterState {
+    return { ...combine(this.carried, this.last), restarts: this.restarts.entries() };
+  }
+
+  reload(next: ClusterConfig): void {
+    this.current = next;
+    this.post({ t: 'reload', cfg: next });
+  }
+
+  /** Ends the thread's event loop for `ms` (the hang tests). */
+  block(ms: number): void {
+    this.post({ t: 'block', ms });
+  }
+
+  /** The thread itself, for the crash tests. */
+  thread(): Worker | undefined {
+    return this.worker;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    const w = this.worker;
+    if (!w) return;
+    this.ending = 'stop';
+    await new Promise<void>((resolve) => {
+      this.stoppedSignal = resolve;
+      const timer = setTimeout(() => void w.terminate().then(() => resolve()), 5000);
+      w.once('exit', () => (clearTimeout(timer), resolve()));
+      w.postMessage({ t: 'stop' } satisfies ToWorker);
+    });
+  }
+
+  private filter(m: Map<string, PreparedPiece>, only?: ReadonlySet<string>): Map<string, PreparedPiece> {
+    if (!only) return m;
+    return new Map([...m].filter(([name]) => only.has(collectorByName(name)?.group ?? '')));
+  }
+
+  private post(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private spawn(): void {
+    const known = this.last.starting ? undefined : this.last.cluster;
+    const init: WorkerInit = { identity: this.opts.identity, cfg: this.current, formats: [...this.pieceMap.keys()], debug: this.opts.debug, lastKnownCluster: known };
+    const w = new Worker(ENTRY, {
+      workerData: init,
+      name: `collect ${this.current.name ?? 'cluster'}`,
+      // Not the parent's flags (a test runner's or an inspector's do not belong in a collection thread).
+      execArgv: process.execArgv.filter((a) => a === '--enable-source-maps'),
+      // The same small nursery bin/slurm-exporter gives the main thread (--max-semi-space-size=16): parsing makes
+      // short-lived garbage only, and a smaller young generation keeps the peak RSS down (docs/performance.md).
+      resourceLimits: { maxYoungGenerationSizeMb: 48 },
+    });
+    this.worker = w;
+    this.startedAt = Date.now();
+    this.lastHeardAt = Date.now();
+    this.heard = false;
+    this.ending = undefined;
+    w.on('message', (m: FromWorker) => this.receive(m));
+    w.on('error', (err) => this.log.error({ err: err.message }, 'collection thread failed'));
+    w.on('exit', (code) => this.exited(w, code));
+    // What this cluster should poll, as leadership last said (a restarted thread starts where the old one was).
+    if (this.active.size) w.postMessage({ t: 'activate', kinds: [...this.active] } satisfies ToWorker);
+  }
+
+  private receive(m: FromWorker): void {
+    this.lastHeardAt = Date.now();
+    this.heard = true;
+    switch (m.t) {
+      case 'piece': {
+        const map = this.pieceMap.get(m.format) ?? new Map<string, PreparedPiece>();
+        this.pieceMap.set(m.format, map);
+        if (m.bytes) map.set(m.collector, PreparedPiece.fromBytes(m.bytes));
+        else map.delete(m.collector);
+        return;
+      }
+      case 'state':
+        this.last = m.state;
+        return;
+      case 'format-ready':
+        for (const w of this.formatWaiters.get(m.format) ?? []) w();
+        this.formatWaiters.delete(m.format);
+        return;
+      case 'log':
+        return this.log[m.level](m.obj, m.msg);
+      case 'stopped':
+        this.stoppedSignal?.();
+    }
+  }
+
+  /** Pieces of collectors this replica no longer polls (leadership moved while no thread ran) must not stay. */
+  private dropInactive(): void {
+    for (const map of this.pieceMap.values()) {
+      for (const name of [...map.keys()]) if (!(collectorByName(name)?.needs.some((k) => this.active.has(k)) ?? false)) map.delete(name);
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.stopped || !this.worker || this.ending) return;
+    const silent = Date.now() - this.lastHeardAt;
+    if (silent <= (this.heard ? this.opts.hangTimeoutMs : Math.max(STARTUP_MS, this.opts.hangTimeoutMs))) return;
+    this.ending = 'hang';
+    this.log.error({ silent_ms: silent, hang_timeout_ms: this.opts.hangTimeoutMs }, 'collection thread hangs; restarting it (its last data stays served)');
+    void this.worker.terminate();
+  }
+
+  private exited(w: Worker, code: number): void {
+    if (w !== this.worker) return;
+    this.worker = undefined;
+    if (this.stopped || this.ending === 'stop') return;
+    this.carried = combine(this.carried, this.last);
+    // Between threads the carried statuses say how old the served data is; readiness follows that age.
+    this.last = { ...initialState(this.current), cluster: this.last.cluster, source: this.last.source, starting: false };
+    const reason: Reason = this.ending === 'hang' ? 'hang' : 'crash';
+    this.restarts.inc([reason]);
+    // A thread that ran a minute before dying starts again at once; one that keeps dying waits longer each time.
+    if (Date.now() - this.startedAt > 60_000) this.backoffMs = 1000;
+    const wait = this.backoffMs;
+    this.backoffMs = Math.min(30_000, this.backoffMs * 2);
+    if (reason === 'crash') this.log.error({ exit_code: code, restart_in_ms: wait }, 'collection thread exited; restarting it (its last data stays served)');
+    this.dropInactive();
+    setTimeout(() => {
+      if (!this.stopped) this.spawn();
+    }, wait).unref();
+  }
+}
