@@ -2,6 +2,7 @@
 // renderer: supported (and how many series it makes), unsupported on this cluster, failing, or disabled.
 import type { Collector } from '../collectors/collector.ts';
 import { ALL_COLLECTORS } from '../collectors/registry.ts';
+import { groupEnabled } from '../cluster-pipeline.ts';
 import type { ExporterConfig } from '../config/types.ts';
 import { renderFamilies } from '../exposition/writer.ts';
 import type { Logger } from '../logger.ts';
@@ -16,6 +17,7 @@ import type { Fetched } from './resources-check.ts';
 
 function disabledBy(c: Collector, cfg: ExporterConfig): string | undefined {
   if (!(cfg.collectors[c.group]?.enabled ?? true)) return `collectors.${c.group}.enabled is false`;
+  if (!groupEnabled(cfg, c.group)) return 'slurm.native.url is not set';
   if (c.switch !== undefined && !cfg.limits[c.switch]) return `limits.${c.switch} is false`;
   return undefined;
 }

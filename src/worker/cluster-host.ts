@@ -146,7 +146,10 @@ export class WorkerCluster implements ClusterHandle {
   }
 
   state(): ClusterState {
-    return { ...combine(this.carried, this.last), restarts: this.restarts.entries() };
+    const s = combine(this.carried, this.last);
+    // What this replica is to poll is what leadership last said here; the thread may not have heard it yet.
+    const kinds = s.kinds.map((k) => ({ ...k, active: this.active.has(k.kind) }));
+    return { ...s, kinds, restarts: this.restarts.entries() };
   }
 
   reload(next: ClusterConfig): void {

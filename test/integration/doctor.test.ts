@@ -161,7 +161,7 @@ describe('doctor against the real Slurm 22.05 lab', () => {
     const r = await doctor([], labEnv);
     assert.equal(r.code, 1, r.text);
     assert.match(find(r, 'version', 'ok').message, /^v0\.0\.38 \(negotiated/);
-    assert.deepEqual(collectorStates(r), { supported: SUPPORTED_22_05, disabled: ['job'], unsupported: ['fairshare', 'slurmdbd_ping'] });
+    assert.deepEqual(collectorStates(r), { supported: SUPPORTED_22_05, disabled: ['job', 'native'], unsupported: ['fairshare', 'slurmdbd_ping'] });
     assert.match(find(r, 'fairshare', 'warn').message, /^unsupported on this cluster: slurmrestd API v0\.0\.38 does not serve shares/);
     assert.match(find(r, 'fairshare').fix!, /\/slurm\/v0\.0\.39\/shares comes with API v0\.0\.39.*--no-collector\.fairshare/);
     assert.match(find(r, 'slurmdbd_ping', 'warn').message, /does not serve dbping/);
@@ -323,7 +323,7 @@ describe('doctor against the simulator: the fault matrix', () => {
     const r = await run(undefined);
     assert.equal(r.code, 0, r.text);
     assert.match(find(r, 'version', 'ok').message, /^v0\.0\.44 \(negotiated/);
-    assert.deepEqual(collectorStates(r), { supported: [...SUPPORTED_22_05.slice(0, 9), 'fairshare', 'reservations', 'licenses', 'slurmdbd', 'slurmdbd_ping'], disabled: ['job'] });
+    assert.deepEqual(collectorStates(r), { supported: [...SUPPORTED_22_05.slice(0, 9), 'fairshare', 'reservations', 'licenses', 'slurmdbd', 'slurmdbd_ping'], disabled: ['job', 'native'] });
     assert.match(find(r, 'clock', 'ok').message, /from slurmrestd's Date header/);
     assert.match(r.text, /^Result: 0 failures, 0 warnings \(exit 0\)/m);
     assert.doesNotMatch(r.text, /To fix:/);

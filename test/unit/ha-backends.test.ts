@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubeApiError} from '../../src/ha/kube-lease.ts';
-import { KubeLeaseBackend, inClusterConnection, kubeconfigConnection, microTime } from '../../src/ha/kube-lease.ts';
+import { KubeLeaseBackend, changedBetween, inClusterConnection, kubeconfigConnection, microTime } from '../../src/ha/kube-lease.ts';
 import { EtcdLeaseBackend } from '../../src/ha/etcd-lease.ts';
 import { LeaderElector } from '../../src/ha/elector.ts';
 import { FakeKubeApi, type PolicyRule, documentedRole } from '../support/fake-kube-api.ts';
@@ -57,7 +57,10 @@ describe('Kubernetes Lease backend against the API fake', () => {
     assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' });
     const created = api.leases.get('hpc/exp')!;
     assert.match(String(created.spec.renewTime), /\.\d{6}Z$/);
-    assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: false, holder: 'a' });
+    const standby = await b.tryAcquireOrRenew(sig());
+    assert.deepEqual({ held: standby.held, holder: standby.holder }, { held: false, holder: 'a' });
+    // It has just seen a new record: the lease has its whole duration left.
+    assert.ok(standby.expiresInMs! > 2900 && standby.expiresInMs! <= 3001, `expires in ${standby.expiresInMs} ms`);
     const rv = api.leases.get('hpc/exp')!.metadata.resourceVersion;
     assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' });
     assert.notEqual(api.leases.get('hpc/exp')!.metadata.resourceVersion, rv, 'renewal wrote a new version');
@@ -81,9 +84,33 @@ describe('Kubernetes Lease backend against the API fake', () => {
     assert.equal((await b.tryAcquireOrRenew(sig())).held, false, 'seen unchanged for 2 s of 3');
     now += 1500;
     assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: true, holder: 'b' }, 'expired: 3.5 s unchanged');
-    assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: false, holder: 'b' }, 'the old leader sees it lost');
+    const old = await a.tryAcquireOrRenew(sig());
+    assert.deepEqual({ held: old.held, holder: old.holder }, { held: false, holder: 'b' }, 'the old leader sees it lost');
     await a.close();
     await b.close();
+  });
+
+  it('dates a record it sees for the first time by the holder\'s renewTime, within what the renew deadline allows', async () => {
+    // Lease 15 s, renew deadline 10 s: a renewTime up to 4 s back is believed (15 - 10 - 1).
+    const at = (identity: string, token: string, offsetMs: number) =>
+      new KubeLeaseBackend({ server, token }, { namespace: 'hpc', name: 'dated', identity, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, now: () => Date.now() + offsetMs });
+    const cases = [
+      { what: 'renewed 3 s before the standby first looks: 12 s left', holderSkew: 0, lookLater: 3000, left: 12_000 },
+      { what: 'a holder clock an hour behind: clamped to 4 s back, 11 s left', holderSkew: -3_600_000, lookLater: 0, left: 11_000 },
+      { what: 'a holder clock an hour ahead: taken as now, the whole 15 s left', holderSkew: 3_600_000, lookLater: 0, left: 15_000 },
+    ];
+    for (const c of cases) {
+      api.leases.clear();
+      const a = at('a', 'tok-a', c.holderSkew);
+      const b = at('b', 'tok-b', c.lookLater);
+      await a.tryAcquireOrRenew(sig());
+      const seen = await b.tryAcquireOrRenew(sig());
+      assert.equal(seen.held, false, c.what);
+      assert.ok(Math.abs(seen.expiresInMs! - c.left) < 300, `${c.what}: expires in ${seen.expiresInMs} ms`);
+      await a.close();
+      await b.close();
+    }
+    assert.equal(changedBetween(Number.NaN, 1, 5), 5, 'no renewTime: the moment it was seen');
   });
 
   it('a stale write gets 409 from the API and means "not acquired", never a crash', async () => {
@@ -281,7 +308,10 @@ describe('etcd backend against a real etcd 3.4', () => {
     const a = mk('a');
     const b = mk('b');
     assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' });
-    assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: false, holder: 'a' });
+    const standby = await b.tryAcquireOrRenew(sig());
+    assert.deepEqual({ held: standby.held, holder: standby.holder }, { held: false, holder: 'a' });
+    // etcd says how long the holder's key has left, in whole seconds (the lease ends within TTL + 1 s).
+    assert.ok(standby.expiresInMs! >= 2000 && standby.expiresInMs! <= 3000, `expires in ${standby.expiresInMs} ms`);
     assert.deepEqual(await a.tryAcquireOrRenew(sig()), { held: true, holder: 'a' }, 'keepalive');
     await a.release(sig());
     assert.deepEqual(await b.tryAcquireOrRenew(sig()), { held: true, holder: 'b' });

@@ -100,6 +100,10 @@ export function strList(v: unknown): string[] {
 
 const MB = 1024 * 1024;
 
+function nonNegative(v: number | undefined): number | undefined {
+  return v === undefined || v < 0 ? undefined : v;
+}
+
 export function mbToBytes(mb: number | undefined): number | undefined {
   return mb === undefined ? undefined : mb * MB;
 }
@@ -228,7 +232,8 @@ export function buildNode(raw: unknown, a: Anomalies, shape: NodeShape): SlurmNo
     allocCpus: num0(raw.alloc_cpus),
     memoryBytes: num0(raw.real_memory) * MB,
     allocMemoryBytes: num0(raw.alloc_memory) * MB,
-    freeMemoryBytes: mbToBytes(shape.freeMemMb(raw)),
+    // A node that has not reported (down, never registered) carries a negative sentinel (22.05: -2), not a figure.
+    freeMemoryBytes: mbToBytes(nonNegative(shape.freeMemMb(raw))),
     cpuLoad: load === undefined ? undefined : load / 100,
     gres: parseGres(raw.gres, (item) => note(a, `node gres "${item}"`)),
     gresUsed: parseGres(raw.gres_used, (item) => note(a, `node gres "${item}"`)),
