@@ -93,3 +93,38 @@ export function syntheticJobsAnswer(targetMb: number): { body: Buffer; jobs: num
   parts.push(Buffer.from('\n  ],\n  "meta": {"plugin": {"type": "openapi/slurmctld"}},\n  "errors": [],\n  "warnings": []\n}\n'));
   return { body: Buffer.concat(parts), jobs, perJob };
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** `scrapers` concurrent scrapers for `seconds`, reading each answer as bytes as Prometheus does. */
+export async function scrapeLoad(url: string, scrapers: number, seconds: number, encoding = 'gzip'): Promise<{ scrapes: number; scrapes_per_s: number; p50_ms: number; p99_ms: number; max_ms: number; errors: number }> {
+  const { Pool } = await import('undici');
+  const pool = new Pool(url, { connections: scrapers });
+  const lat: number[] = [];
+  let errors = 0;
+  const until = Date.now() + seconds * 1000;
+  const loop = async () => {
+    while (Date.now() < until) {
+      const t = performance.now();
+      try {
+        const r = await pool.request({ path: '/metrics', method: 'GET', headers: { 'accept-encoding': encoding } });
+        await r.body.arrayBuffer();
+        if (r.statusCode !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      lat.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: scrapers }, loop));
+  await pool.close();
+  lat.sort((a, b) => a - b);
+  return { scrapes: lat.length, scrapes_per_s: +(lat.length / seconds).toFixed(1), p50_ms: +percentile(lat, 0.5).toFixed(2), p99_ms: +percentile(lat, 0.99).toFixed(2), max_ms: +(lat.at(-1) ?? NaN).toFixed(1), errors };
+}

@@ -1,6 +1,8 @@
 // Load (issue 3): 200 concurrent scrapers for 60 s against the exporter on the simulator at 10k nodes and
 // 100k jobs (v0.0.44): errors, p50/p99 latency, the exporter's RSS before and after.
-// Options: LOAD_SCRAPERS (200), LOAD_SECONDS (60), BENCH_NODES, BENCH_JOBS, LOAD_ENCODING (gzip).
+// Options: LOAD_SCRAPERS (200), LOAD_SECONDS (60), BENCH_NODES, BENCH_JOBS, LOAD_ENCODING (gzip),
+// LOAD_INTERVAL (every collector group's interval, e.g. 10s to keep collections running; default the defaults),
+// LOAD_WORKERS (true: collection in worker threads; false: on the serving thread, for comparison).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,14 +14,19 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 100_000);
 const SCRAPERS = Number(process.env.LOAD_SCRAPERS ?? 200);
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const ENCODING = process.env.LOAD_ENCODING ?? 'gzip';
+const INTERVAL = process.env.LOAD_INTERVAL;
+const WORKERS = (process.env.LOAD_WORKERS ?? 'true') === 'true';
+const GROUPS = ['cluster', 'nodes', 'jobs', 'partitions', 'scheduler', 'fairshare', 'reservations', 'licenses', 'slurmdbd'];
 
 const dir = mkdtempSync(join(tmpdir(), 'slurm-exporter-load-'));
 const simPort = await freePort();
 const simUrl = `http://127.0.0.1:${simPort}`;
 const sim = start(BIN, ['simulate', '--listen', `127.0.0.1:${simPort}`, '--nodes', String(NODES), '--jobs', String(JOBS), '--versions', 'v0.0.44', '--tick', '30000'], 'sim');
 const conf = join(dir, 'exporter.yaml');
-writeFileSync(conf, `server:\n  maxConcurrentScrapes: ${SCRAPERS + 10}\n  scrapeTimeout: 30s\n`);
-const results: Record<string, unknown> = { nodes: NODES, jobs: JOBS, scrapers: SCRAPERS, seconds: SECONDS, encoding: ENCODING, date: new Date().toISOString() };
+const intervals = INTERVAL ? ['collectors:', ...GROUPS.map((g) => `  ${g}: { interval: ${INTERVAL}, timeout: ${Math.max(1, parseInt(INTERVAL) - 1)}s }`)] : [];
+writeFileSync(conf, [`server:\n  maxConcurrentScrapes: ${SCRAPERS + 10}\n  scrapeTimeout: 30s\n  collection: { workers: ${WORKERS} }`, ...intervals, ''].join('\n'));
+const results: Record<string, unknown> = { nodes: NODES, jobs: JOBS, scrapers: SCRAPERS, seconds: SECONDS, encoding: ENCODING, interval: INTERVAL ?? 'defaults', workers: WORKERS, date: new Date().toISOString() };
+const simRequests = async () => ((await (await fetch(`${simUrl}/sim/state`)).json()) as { requests: number }).requests;
 try {
   await waitHttp(`${simUrl}/sim/state`, 120_000);
   const port = await freePort();
@@ -34,6 +41,7 @@ try {
       results[`page_bytes_${enc}`] = Number(r.headers.get('content-length'));
       await r.arrayBuffer();
     }
+    const req0 = await simRequests();
     const pool = new Pool(url, { connections: SCRAPERS });
     const lat: number[] = [];
     const statuses = new Map<string, number>();
@@ -61,6 +69,7 @@ try {
     results.p99_ms = +percentile(lat, 0.99).toFixed(1);
     results.statuses = Object.fromEntries(statuses);
     results.errors = [...statuses].filter(([k]) => k !== '200').reduce((n, [, v]) => n + v, 0);
+    results.slurm_requests_per_min = +((((await simRequests()) - req0) * 60) / SECONDS).toFixed(1);
     results.rss_after_mb = await rssMb(exp.pid!);
     results.rss_peak_mb = await peakRssMb(exp.pid!);
     await pool.close();

@@ -218,13 +218,15 @@ export class WorkerCluster implements ClusterHandle {
     this.lastHeardAt = Date.now();
     this.heard = true;
     switch (m.t) {
-      case 'piece': {
-        const map = this.pieceMap.get(m.format) ?? new Map<string, PreparedPiece>();
-        this.pieceMap.set(m.format, map);
-        if (m.bytes) map.set(m.collector, PreparedPiece.fromBytes(m.bytes));
-        else map.delete(m.collector);
+      case 'update':
+        for (const p of m.pieces) {
+          const map = this.pieceMap.get(p.format) ?? new Map<string, PreparedPiece>();
+          this.pieceMap.set(p.format, map);
+          if (p.bytes) map.set(p.collector, PreparedPiece.fromBytes(p.bytes));
+          else map.delete(p.collector);
+        }
+        this.last = m.state;
         return;
-      }
       case 'state':
         this.last = m.state;
         return;

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { Format } from '../poll/collector-runner.ts';
 import type { PreparedPiece } from '../exposition/prepared.ts';
 import { createClusterPipeline } from '../cluster-pipeline.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import type { FromWorker, PieceUpdate, ToWorker, WorkerInit } from './protocol.ts';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -26,27 +26,26 @@ function forward(level: 'debug' | 'info' | 'warn' | 'error') {
 }
 const log: Logger = { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
 
+let pending: PieceUpdate[] = [];
 const onRendered = (collector: string, format: Format, piece: PreparedPiece | undefined) => {
   // A copy with a buffer of its own: the piece's may be a slice of Node's shared pool, which must not move.
-  const bytes = piece ? new Uint8Array(piece.raw) : null;
-  send({ t: 'piece', collector, format, bytes }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+  pending.push({ collector, format, bytes: piece ? new Uint8Array(piece.raw) : null });
 };
 const pipeline = createClusterPipeline(init.identity, init.cfg, log, { onRendered, lastKnownCluster: init.lastKnownCluster });
-for (const f of init.formats) pipeline.runner.wantFormat(f);
 
-let statePending = false;
-const sendState = () => {
-  statePending = false;
-  send({ t: 'state', state: pipeline.state() });
+/** The pieces rendered since the last update, with the state now. */
+const flush = () => {
+  const pieces = pending;
+  pending = [];
+  const transfer = pieces.flatMap((p) => (p.bytes ? [p.bytes.buffer as ArrayBuffer] : []));
+  send({ t: 'update', state: pipeline.state(), pieces }, transfer);
 };
-// After a new snapshot, soon (coalesced); and every second regardless, as the sign of life.
-pipeline.store.onChange(() => {
-  if (statePending) return;
-  statePending = true;
-  setTimeout(sendState, 50);
-});
-const beat = setInterval(sendState, 1000);
-sendState();
+for (const f of init.formats) pipeline.runner.wantFormat(f);
+// The runner re-renders on every new snapshot before this listener runs (it subscribed first).
+pipeline.store.onChange(flush);
+// The state every second regardless (poll failures change no snapshot), which is also the sign of life.
+const beat = setInterval(() => send({ t: 'state', state: pipeline.state() }), 1000);
+flush();
 
 port.on('message', (m: ToWorker) => {
   switch (m.t) {
@@ -56,6 +55,7 @@ port.on('message', (m: ToWorker) => {
       return pipeline.poller.deactivate(m.kinds);
     case 'format':
       pipeline.runner.wantFormat(m.format);
+      flush();
       return send({ t: 'format-ready', format: m.format });
     case 'reload':
       return pipeline.reload(m.cfg);

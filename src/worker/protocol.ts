@@ -26,8 +26,17 @@ export type ToWorker =
   // Blocks the collection thread's event loop for `ms`: how the tests make a thread hang for real.
   | { t: 'block'; ms: number };
 
+/** A collector's newly rendered piece in one format; null: it has nothing now. */
+export interface PieceUpdate {
+  collector: string;
+  format: Format;
+  bytes: Uint8Array | null;
+}
+
 export type FromWorker =
-  | { t: 'piece'; collector: string; format: Format; bytes: Uint8Array | null }
+  // The pieces a new snapshot changed, with the state after it: one message, so a scrape never sees the one
+  // without the other.
+  | { t: 'update'; state: ClusterState; pieces: PieceUpdate[] }
   | { t: 'state'; state: ClusterState }
   | { t: 'format-ready'; format: Format }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: unknown; msg: string | undefined }
