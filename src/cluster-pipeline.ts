@@ -73,6 +73,8 @@ export interface ClusterState extends ClusterSelfInput {
   source: string;
   /** Set until the collection thread has reported for the first time. */
   starting?: boolean;
+  /** V8 heap of the collection thread (used, total), bytes; absent when collection runs on the main thread. */
+  heap?: { used: number; total: number };
 }
 
 /** Problems that keep a cluster from being ready: an active group with no or stale data. */

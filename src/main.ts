@@ -13,7 +13,8 @@ import { selfMetricFamilies } from './self-metrics.ts';
 import { VERSION } from './version.ts';
 import { createHaCoordinator, type HaCoordinator } from './ha/coordinator.ts';
 import { type ClusterHandle, createClusterPipeline, enabledCollectors, groupsOf, inThisThread, kindsOf, problemsOf } from './cluster-pipeline.ts';
-import { WorkerCluster } from './worker/cluster-host.ts';
+import { availableParallelism } from 'node:os';
+import { collectInThreads } from './worker/cluster-host.ts';
 
 export { enabledCollectors };
 
@@ -193,9 +194,10 @@ export async function startExporter(cfg: ExporterConfig, log: Log): Promise<Runn
   const { clusters: clusterCfgs, simulator } = await demoSettings(cfg, log);
   const identity = cfg.server.leaderElection.identity;
   const hangTimeoutMs = cfg.server.collection.hangTimeoutMs;
-  const clusters: ClusterHandle[] = clusterCfgs.map((c) =>
-    cfg.server.collection.workers ? new WorkerCluster(c, { identity, hangTimeoutMs, debug: cfg.log.level === 'debug', log }) : inThisThread(createClusterPipeline(identity, c, log)),
-  );
+  const threads = cfg.server.collection.threads ?? availableParallelism();
+  const clusters: ClusterHandle[] = cfg.server.collection.workers
+    ? collectInThreads(clusterCfgs, threads, { identity, hangTimeoutMs, debug: cfg.log.level === 'debug', log })
+    : clusterCfgs.map((c) => inThisThread(createClusterPipeline(identity, c, log)));
   const co = coordinate(cfg, log, clusters);
   const http = await serve(cfg, log, clusters, co);
   let current = cfg;

@@ -28,6 +28,8 @@ export interface ClusterSelfInput {
   guard: { cacheHits: number; rateLimitedMs: number };
   /** Collection threads restarted after a crash or a hang, by reason. */
   restarts: Entries;
+  /** The collection thread's V8 heap, when it has one of its own. */
+  heap?: { used: number; total: number };
 }
 
 export interface SelfMetricsInput {
@@ -76,6 +78,8 @@ export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
     perCluster('slurm_exporter_slurm_response_bytes_total', cs, (c) => c.counters.responseBytes),
     perCluster('slurm_exporter_anomalies_total', cs, (c) => c.counters.anomalies),
     perCluster('slurm_exporter_collection_restarts_total', cs, (c) => c.restarts),
+    perCluster('slurm_exporter_collection_heap_used_bytes', cs, (c) => (c.heap ? [{ labels: [], value: c.heap.used }] : [])),
+    perCluster('slurm_exporter_collection_heap_total_bytes', cs, (c) => (c.heap ? [{ labels: [], value: c.heap.total }] : [])),
     perCluster('slurm_exporter_slurm_cache_hits_total', cs, (c) => [{ labels: [], value: c.guard.cacheHits }]),
     perCluster('slurm_exporter_slurm_rate_limited_seconds_total', cs, (c) => [{ labels: [], value: c.guard.rateLimitedMs / 1000 }]),
     perGroup('slurm_exporter_collector_supported', cs, (s) => (s.unsupported ? 0 : 1)),

@@ -76,6 +76,20 @@ export const EXPORTER_METRICS: Record<string, MetricDesc> = {
     labels: ['cluster', 'reason'],
     source: SELF,
   },
+  collectionHeapUsed: {
+    name: 'slurm_exporter_collection_heap_used_bytes',
+    type: 'gauge',
+    help: 'V8 heap in use by a cluster\'s collection thread (nodejs_heap_size_used_bytes is the main thread\'s); absent with server.collection.workers false.',
+    labels: ['cluster'],
+    source: SELF,
+  },
+  collectionHeapTotal: {
+    name: 'slurm_exporter_collection_heap_total_bytes',
+    type: 'gauge',
+    help: 'V8 heap reserved by a cluster\'s collection thread.',
+    labels: ['cluster'],
+    source: SELF,
+  },
   collectorSupported: {
     name: 'slurm_exporter_collector_supported',
     type: 'gauge',

@@ -420,6 +420,7 @@ export function buildConfigSchema(ctx: SchemaContext) {
       collection: z
         .strictObject({
           workers: doc(boolField().prefault(true), 'boolean', 'Collect each cluster in its own worker thread (fetching, parsing, collectors, rendering), so a scrape never waits behind a parse; false collects on the thread that serves scrapes.'),
+          threads: doc(intField(1).optional(), 'integer', 'Collection threads the clusters are spread over (round robin); each thread is a V8 heap of its own, so fewer threads for many small clusters save memory.', { defaultText: 'the number of CPUs, at most one per cluster' }),
           hangTimeout: doc(durationField({ positive: true }).prefault('2m'), durationType, 'A collection thread that sends no sign of life for this long is ended and started again (counted in slurm_exporter_collection_restarts_total); its last data stays served.'),
         })
         .prefault({}),
@@ -635,7 +636,7 @@ export function buildConfigSchema(ctx: SchemaContext) {
           scrapeTimeoutMs: c.server.scrapeTimeout,
           webConfigFile: c.server.webConfigFile,
           stalenessLimitMs: c.server.stalenessLimit,
-          collection: { workers: c.server.collection.workers, hangTimeoutMs: c.server.collection.hangTimeout },
+          collection: { workers: c.server.collection.workers, threads: c.server.collection.threads, hangTimeoutMs: c.server.collection.hangTimeout },
           leaderElection: {
             enabled: le.enabled,
             backend: le.backend ?? (le.enabled ? 'kubernetes' : 'none'),
@@ -686,7 +687,6 @@ export const TOP_LEVEL_KEYS = ['server', 'slurm', 'collectors', 'limits', 'log',
 export function toFileShape(cfg: ExporterConfig): Record<string, unknown> {
   const le = cfg.server.leaderElection;
   const d = formatDuration;
-  const prune = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   return {
     server: prune({
       listenAddress: cfg.server.listenAddress,
@@ -695,7 +695,7 @@ export function toFileShape(cfg: ExporterConfig): Record<string, unknown> {
       scrapeTimeout: d(cfg.server.scrapeTimeoutMs),
       webConfigFile: cfg.server.webConfigFile,
       stalenessLimit: cfg.server.stalenessLimitMs === undefined ? undefined : d(cfg.server.stalenessLimitMs),
-      collection: { workers: cfg.server.collection.workers, hangTimeout: d(cfg.server.collection.hangTimeoutMs) },
+      collection: prune({ workers: cfg.server.collection.workers, threads: cfg.server.collection.threads, hangTimeout: d(cfg.server.collection.hangTimeoutMs) }),
       leaderElection: prune({
         enabled: le.enabled,
         backend: le.backend,

@@ -144,7 +144,7 @@ export interface ExporterConfig {
     stalenessLimitMs: number | undefined;
     leaderElection: LeaderElectionConfig;
     /** Where collection runs: a worker thread per cluster (default), or the main thread. */
-    collection: { workers: boolean; hangTimeoutMs: number };
+    collection: { workers: boolean; threads: number | undefined; hangTimeoutMs: number };
   };
   slurm: SlurmRestConfig & {
     /** Where the data comes from: slurmrestd, the Slurm commands, or slurmctld's own metrics endpoint. */

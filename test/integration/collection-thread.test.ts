@@ -55,7 +55,7 @@ describe('collection threads', () => {
   it('a terminated thread is restarted and counted as a crash; its data stays served and counters carry on', async () => {
     const before = (await metrics(exp)).m;
     const requestsBefore = valueOf(before, 'slurm_exporter_slurm_requests_total', { cluster: 'threads', endpoint: 'nodes' })!;
-    await host.thread()!.terminate();
+    await host.collectionThread()!.current()!.terminate();
     // Right after: the last data is still there, and the page is served.
     const during = await metrics(exp);
     assert.equal(sumBy(during.text, 'slurm_nodes', 'cluster').get('threads'), 30);
@@ -74,7 +74,7 @@ describe('collection threads', () => {
 
   it('a thread whose event loop is blocked is ended after hangTimeout and counted as a hang; scrapes never wait for it', async () => {
     await waitFor('ready', async () => (await httpGet(`${exp.url}/ready`)).status === 200, 10_000);
-    host.block(8000);
+    host.collectionThread()!.block(8000);
     const slowest: number[] = [];
     const t0 = Date.now();
     // While the collection thread cannot turn its event loop, the page keeps coming at once, with the last data.

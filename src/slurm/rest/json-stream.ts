@@ -106,6 +106,17 @@ function sameBytes(buf: Buffer, at: number, want: Buffer): boolean {
   return true;
 }
 
+/** Whether the member name in buf[from, to) is one of the picked ones. */
+function isPicked(buf: Buffer, from: number, to: number, idx: PickIndex): boolean {
+  const code = (to - from) * 256 + (buf[from] as number);
+  if (to - from < QUICK_LEN && idx.quick[code] === 0) return false;
+  const candidates = idx.byCode.get(code);
+  if (candidates === undefined) return false;
+  // A plain loop, not some(): no closure is made per member name.
+  for (let c = 0; c < candidates.length; c++) if (sameBytes(buf, from, candidates[c]!)) return true;
+  return false;
+}
+
 // What a byte means when a value is skipped without being parsed.
 const C_PLAIN = 0;
 const C_QUOTE = 1;
@@ -119,10 +130,6 @@ CLASS[OPEN_BRACKET] = C_OPEN;
 CLASS[CLOSE_BRACE] = C_CLOSE;
 CLASS[CLOSE_BRACKET] = C_CLOSE;
 CLASS[BACKSLASH] = C_BAD;
-// The bytes that end a run of plain bytes inside a string.
-const STRING_STOP = new Uint8Array(256);
-STRING_STOP[QUOTE] = 1;
-STRING_STOP[BACKSLASH] = 1;
 const WHITESPACE = new Uint8Array(256);
 for (const c of [0x20, 0x0a, 0x0d, 0x09]) WHITESPACE[c] = 1;
 // Deeper nesting is left to the exact parse: the kinds of the open brackets are the bits of one small integer.
@@ -141,43 +148,45 @@ function skipWhitespace(buf: Buffer, i: number, limit: number): number {
 /** The end (after the closing quote) of the string whose opening quote is at buf[i]. */
 function skipString(buf: Buffer, i: number, limit: number): number {
   i++;
-  for (;;) {
-    while (i < limit && STRING_STOP[buf[i] as number] === 0) i++;
-    if (i >= limit) return INCOMPLETE;
-    if (buf[i] === QUOTE) return i + 1;
-    i += 2; // a backslash and the byte it escapes
+  while (i < limit) {
+    const c = buf[i++] as number;
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH) i++; // the escaped byte, whatever it is, does not end the string
   }
+  return INCOMPLETE;
 }
 
 /**
  * The end of the object or array opening at buf[i]. Strings are skipped with their escapes and every closing
  * bracket must match its opening one, so the end is exactly where JSON.parse finds it; the contents are not
- * otherwise validated.
+ * otherwise validated. One loop with the string state inline: this walks most of the bytes of a record.
  */
 function skipContainer(buf: Buffer, i: number, limit: number): number {
   let open = 0; // one bit per level, 1 for '{'
   let depth = 0;
-  for (;;) {
-    while (i < limit && CLASS[buf[i] as number] === C_PLAIN) i++;
-    if (i >= limit) return INCOMPLETE;
-    const c = buf[i] as number;
+  while (i < limit) {
+    const c = buf[i++] as number;
     const t = CLASS[c];
+    if (t === C_PLAIN) continue;
     if (t === C_QUOTE) {
-      i = skipString(buf, i, limit);
-      if (i < 0) return i;
+      for (;;) {
+        if (i >= limit) return INCOMPLETE;
+        const s = buf[i++] as number;
+        if (s === QUOTE) break;
+        if (s === BACKSLASH) i++;
+      }
     } else if (t === C_OPEN) {
       if (++depth > MAX_SKIP_DEPTH) return DOUBT;
       open = (open << 1) | (c === OPEN_BRACE ? 1 : 0);
-      i++;
     } else if (t === C_CLOSE) {
       if ((open & 1) !== (c === CLOSE_BRACE ? 1 : 0)) return DOUBT;
       open >>= 1;
-      i++;
       if (--depth === 0) return i;
     } else {
       return DOUBT;
     }
   }
+  return INCOMPLETE;
 }
 
 /** The end of the number, true, false or null at buf[i] (its spelling is not checked). */
@@ -198,15 +207,31 @@ function skipValue(buf: Buffer, i: number, limit: number): number {
   return skipLiteral(buf, i, limit);
 }
 
+// Where the member walk of an element stands between members (see MemberWalk).
+const W_FIRST = 0; // after '{': a member name or '}'
+const W_NEXT = 1; // after ',': a member name
+const W_AFTER = 2; // after a member's value: ',' or '}'
+
 /**
- * Scans the member `"name": value` starting at buf[i] and returns where its value ends; when the name is picked,
- * the member's text goes into parts. A name written with escapes is a doubt: its bytes are not its name.
+ * The member walk of the object element being read, kept across chunks: the members already walked are not
+ * walked again when the next chunk comes, only the one cut by the chunk's end. Offsets count from the element's
+ * '{', which stays in the buffer (and keeps its offset there relative to the element) until it is delivered.
  */
-function scanMember(buf: Buffer, i: number, limit: number, idx: PickIndex, parts: string[]): number {
-  if (i >= limit) return INCOMPLETE;
-  if (buf[i] !== QUOTE) return DOUBT;
+interface MemberWalk {
+  at: number;
+  phase: number;
+  /** [from, to) of each picked `"name": value` text, in order. */
+  parts: number[];
+}
+
+/**
+ * The member `"name": value` whose opening quote is at buf[i]: pushes its text's bounds (relative to `start`)
+ * onto parts when the name is picked, and returns where its value ends. A name written with escapes is a doubt:
+ * its bytes are not its name.
+ */
+function walkMember(buf: Buffer, start: number, i: number, limit: number, idx: PickIndex, parts: number[]): number {
   let k = i + 1;
-  while (k < limit && STRING_STOP[buf[k] as number] === 0) k++;
+  while (k < limit && buf[k] !== QUOTE && buf[k] !== BACKSLASH) k++;
   if (k >= limit) return INCOMPLETE;
   if (buf[k] !== QUOTE) return DOUBT;
   let v = skipWhitespace(buf, k + 1, limit);
@@ -214,45 +239,70 @@ function scanMember(buf: Buffer, i: number, limit: number, idx: PickIndex, parts
   v = skipWhitespace(buf, v + 1, limit);
   if (v >= limit) return INCOMPLETE;
   const end = skipValue(buf, v, limit);
-  if (end >= 0 && isPicked(buf, i + 1, k, idx)) parts.push(buf.toString('utf8', i, end));
+  if (end >= 0 && isPicked(buf, i + 1, k, idx)) parts.push(i - start, end - start);
   return end;
 }
 
-/** Whether the member name in buf[from, to) is one of the picked ones. */
-function isPicked(buf: Buffer, from: number, to: number, idx: PickIndex): boolean {
-  const code = (to - from) * 256 + (buf[from] as number);
-  if (to - from < QUICK_LEN && idx.quick[code] === 0) return false;
-  const candidates = idx.byCode.get(code);
-  return candidates !== undefined && candidates.some((c) => sameBytes(buf, from, c));
-}
-
 /**
- * The picked members of the object whose '{' is at buf[start], and where it ends; INCOMPLETE when it does not end
- * before limit, DOUBT when the scan cannot vouch for it. One byte scan walks the object's own members as
- * JSON.parse does (strings and their escapes, nesting, each bracket closed by its own kind), so no layout, no
- * member name inside a nested object or a string, can mislead it: the picked values are those JSON.parse would
- * give. Only the picked `"name": value` texts are parsed, joined into one object (one JSON.parse per record);
- * the other members are skipped, not validated.
+ * Walks the members of the object element whose '{' is at buf[start] from where `w` stands, over the bytes
+ * before limit; returns the end of the element, INCOMPLETE (w then says where to go on) or DOUBT. One byte scan
+ * walks the object's own members as JSON.parse does (strings and their escapes, nesting, each bracket closed by
+ * its own kind), so no layout, no member name inside a nested object or a string, can mislead it.
  */
-function pickMembers(buf: Buffer, start: number, limit: number, pick: ReadonlySet<string>): { value: Record<string, unknown>; end: number } | number {
-  const idx = pickIndex(pick);
-  const parts: string[] = [];
-  let i = skipWhitespace(buf, start + 1, limit);
-  if (i < limit && buf[i] !== CLOSE_BRACE) {
-    for (;;) {
-      const end = scanMember(buf, i, limit, idx, parts);
+function walkMembers(buf: Buffer, start: number, limit: number, w: MemberWalk, idx: PickIndex): number {
+  let i = start + w.at;
+  let phase = w.phase;
+  for (;;) {
+    i = skipWhitespace(buf, i, limit);
+    if (i >= limit) break;
+    const c = buf[i] as number;
+    if (phase === W_AFTER) {
+      if (c === CLOSE_BRACE) return i + 1;
+      if (c !== COMMA) return DOUBT;
+      phase = W_NEXT;
+      i++;
+    } else if (c === QUOTE) {
+      const end = walkMember(buf, start, i, limit, idx, w.parts);
+      if (end === INCOMPLETE) break; // the member is walked again, whole, when more bytes have come
       if (end < 0) return end;
-      i = skipWhitespace(buf, end, limit);
-      if (i >= limit || buf[i] !== COMMA) break;
-      i = skipWhitespace(buf, i + 1, limit);
+      phase = W_AFTER;
+      i = end;
+    } else {
+      return c === CLOSE_BRACE && phase === W_FIRST ? i + 1 : DOUBT;
     }
   }
-  if (i >= limit) return INCOMPLETE;
-  if (buf[i] !== CLOSE_BRACE) return DOUBT;
+  w.at = i - start;
+  w.phase = phase;
+  return INCOMPLETE;
+}
+
+// The picked member texts of a record are copied here, between '{' and '}', for one JSON.parse per record (one
+// string to decode and parse instead of a string per member joined into another).
+let joined = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * JSON.parse of the picked members (the `parts` of the element at buf[start]) as one object: the values are
+ * those JSON.parse of the whole element would give. DOUBT when a picked value is malformed (the exact parse of
+ * the whole element then names it).
+ */
+function parsePicked(buf: Buffer, start: number, parts: readonly number[]): Record<string, unknown> | number {
+  let size = 2 + parts.length / 2;
+  for (let p = 0; p < parts.length; p += 2) size += parts[p + 1]! - parts[p]!;
+  // Grown for records up to FAST_WINDOW and kept; a larger one gets a buffer of its own, not kept.
+  const out = size <= joined.length ? joined : Buffer.allocUnsafe(Math.max(size, joined.length * 2));
+  if (out.length <= FAST_WINDOW) joined = out;
+  let n = 0;
+  out[n++] = OPEN_BRACE;
+  for (let p = 0; p < parts.length; p += 2) {
+    if (p > 0) out[n++] = COMMA;
+    const to = start + parts[p + 1]!;
+    for (let k = start + parts[p]!; k < to; k++) out[n++] = buf[k]!;
+  }
+  out[n++] = CLOSE_BRACE;
   try {
-    return { value: JSON.parse(`{${parts.join(',')}}`) as Record<string, unknown>, end: i + 1 };
+    return JSON.parse(out.toString('utf8', 0, n)) as Record<string, unknown>;
   } catch {
-    return DOUBT; // a picked value is malformed: the exact parse names it
+    return DOUBT;
   }
 }
 
@@ -382,8 +432,10 @@ export async function streamTopLevelArray(
   // Fast path for pretty-printed answers (see fastElement): the element's closing line and where to search for it.
   let fastEnabled = true;
   let vNeedle: Buffer | undefined;
-  // With opts.pick, an object element is read by pickMembers whatever its layout (see pickElement).
+  // With opts.pick, an object element is read by walkMembers whatever its layout (see pickElement).
   let vPick = false;
+  const pickIdx = opts.pick ? pickIndex(opts.pick) : undefined;
+  const walk: MemberWalk = { at: 0, phase: W_FIRST, parts: [] };
   let vSearch = 0;
   // Whitespace seen since the last token: did it contain a newline, and how many spaces (or tabs: `pad`) follow
   // the last one. Mixed indentation is not a line start.
@@ -451,8 +503,11 @@ export async function streamTopLevelArray(
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       vKind = 0;
       vDepth = 1;
-      if (target === T_ELEMENT && fastEnabled && opts.pick && c === OPEN_BRACE) {
+      if (target === T_ELEMENT && fastEnabled && pickIdx !== undefined && c === OPEN_BRACE) {
         vPick = true;
+        walk.at = 1;
+        walk.phase = W_FIRST;
+        walk.parts.length = 0;
       } else if (target === T_ELEMENT && fastEnabled && lineStart) {
         vNeedle = closingLine(indent, pad, c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
         vSearch = pos + 1;
@@ -469,15 +524,11 @@ export async function streamTopLevelArray(
     }
   };
 
-  // The fast path for an element that opens at the start of a line indented by k spaces (or tabs): in a
-  // pretty-printed answer it closes at the first later line made of k spaces and the closing bracket (a raw
-  // newline cannot occur inside a JSON string, so that line is outside strings). That line is only a guess at
-  // when the element is complete, and the guess is proved before anything is delivered:
-  // - with opts.pick, pickMembers scans the element exactly over all the bytes at hand, wherever it really
-  //   ends: a guess too early (nested objects closing at the same indentation) only means scanning again when
-  //   more bytes have come;
-  // - without, JSON.parse of the guessed slice: a slice that parses is a complete value starting where the
-  //   element starts, and JSON values are prefix-free, so it is exactly the element.
+  // The fast path without opts.pick, for an element that opens at the start of a line indented by k spaces (or
+  // tabs): in a pretty-printed answer it closes at the first later line made of k spaces and the closing bracket
+  // (a raw newline cannot occur inside a JSON string, so that line is outside strings). That line is only a
+  // guess, proved by JSON.parse of the guessed slice: a slice that parses is a complete value starting where the
+  // element starts, and JSON values are prefix-free, so it is exactly the element.
   // Returns true when the element was delivered, false when more bytes are needed, undefined when the exact
   // byte scanner must take over (no such line within FAST_WINDOW bytes, or a doubt): it then does for this and
   // every later element, so memory stays bounded and errors stay exact.
@@ -489,18 +540,7 @@ export async function streamTopLevelArray(
       pos = n;
       return n - vStart <= FAST_WINDOW ? false : undefined;
     }
-    const end = idx + needle.length;
-    if (!opts.pick || buf[vStart] !== OPEN_BRACE) return parseGuess(end);
-    const r = pickMembers(buf, vStart, n, opts.pick);
-    if (typeof r === 'object') {
-      fastPicked++;
-      deliver(r.value, r.end);
-      return true;
-    }
-    if (r === DOUBT || n - vStart > FAST_WINDOW) return undefined;
-    vSearch = Math.max(end, n - needle.length + 1);
-    pos = n;
-    return false;
+    return parseGuess(idx + needle.length);
   };
 
   // Delivers the element as buf[vStart, end) if that parses (see fastElement); undefined if not.
@@ -516,18 +556,21 @@ export async function streamTopLevelArray(
     return true;
   };
 
-  // An object element with opts.pick: pickMembers walks it exactly over the bytes at hand, so no layout (any
-  // indentation, one line, reordered members) can mislead it and no indentation needs to be guessed first.
+  // An object element with opts.pick: walkMembers walks it exactly over the bytes at hand, so no layout (any
+  // indentation, one line, reordered members) can mislead it and no indentation needs to be guessed first; the
+  // walk goes on where it stopped when the next chunk comes.
   // True when delivered, false when more bytes are needed, undefined when the exact scanner must take over.
   const pickElement = (): boolean | undefined => {
     const n = buf.length;
-    const r = pickMembers(buf, vStart, n, opts.pick!);
-    if (typeof r === 'object') {
+    const end = walkMembers(buf, vStart, n, walk, pickIdx!);
+    if (end >= 0) {
+      const value = parsePicked(buf, vStart, walk.parts);
+      if (typeof value !== 'object') return undefined;
       fastPicked++;
-      deliver(r.value, r.end);
+      deliver(value, end);
       return true;
     }
-    if (r === DOUBT || n - vStart > FAST_WINDOW) return undefined;
+    if (end === DOUBT || n - vStart > FAST_WINDOW) return undefined;
     pos = n;
     return false;
   };
