@@ -6,10 +6,10 @@ import type { Format } from './poll/collector-runner.ts';
 import { LabelledCounter } from './poll/counters.ts';
 import { ALL_COLLECTORS } from './collectors/registry.ts';
 import { renderFamilies } from './exposition/writer.ts';
-import type { PreparedPiece } from './exposition/prepared.ts';
+import { PreparedPiece } from './exposition/prepared.ts';
 import { MergeCache } from './exposition/merge.ts';
 import { createHttpServer, type HttpLogger } from './http/server.ts';
-import { selfMetricFamilies } from './self-metrics.ts';
+import { clusterSelfFamilies, processSelfFamilies } from './self-metrics.ts';
 import { VERSION } from './version.ts';
 import { createHaCoordinator, type HaCoordinator } from './ha/coordinator.ts';
 import { type ClusterHandle, createClusterPipeline, enabledCollectors, groupsOf, inThisThread, kindsOf, problemsOf } from './cluster-pipeline.ts';
@@ -143,18 +143,22 @@ function serve(cfg: ExporterConfig, log: Log, clusters: readonly ClusterHandle[]
   const merges = new MergeCache();
   let lastScrapeSeconds = 0;
   const startedAt = Date.now();
+  // Each cluster's own figures, rendered at most once a second: at hundreds of series per cluster, rendering
+  // them on every one of thousands of scrapes a second would cost the serving thread more than the page.
+  const selfCache = new Map<string, { at: number; piece: PreparedPiece }>();
+  const clusterSelf = (c: ClusterHandle, i: number, format: Format): PreparedPiece => {
+    const key = `${i}/${format}`;
+    const hit = selfCache.get(key);
+    if (hit && Date.now() - hit.at < 1000) return hit.piece;
+    const piece = new PreparedPiece(renderFamilies(clusterSelfFamilies([c.state()]), format));
+    selfCache.set(key, { at: Date.now(), piece });
+    return piece;
+  };
   const page = async (format: Format): Promise<(string | PreparedPiece)[]> => {
     // A standby serves only the exporter's own metrics: its Slurm data would be stale or absent.
     const pieces: (string | PreparedPiece)[] = ha.servesSlurm() ? await slurmPieces(clusters, co.servedGroups, format, merges) : [];
-    const self = selfMetricFamilies({
-      clusters: clusters.map((c) => c.state()),
-      scrapes,
-      lastScrapeSeconds,
-      isLeader: ha.servesSlurm(),
-      leaderChanges: ha.leaderChanges(),
-      extra: ha.families(),
-    });
-    pieces.push(renderFamilies(self, format));
+    pieces.push(merges.merged(`self/${format}`, clusters.map((c, i) => clusterSelf(c, i, format))));
+    pieces.push(renderFamilies(processSelfFamilies({ scrapes, lastScrapeSeconds, isLeader: ha.servesSlurm(), leaderChanges: ha.leaderChanges(), extra: ha.families() }), format));
     return pieces;
   };
   const describe = () => clusters.map((c) => (c.cfg.name ? `${c.cfg.name}: ` : '') + c.state().source).join('; ');

@@ -62,15 +62,23 @@ function perGroup(name: string, clusters: readonly ClusterSelfInput[], f: (s: Gr
   );
 }
 
-export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
-  const cs = i.clusters;
+/** What describes the process and its leadership: rendered on every scrape (a few series). */
+export function processSelfFamilies(i: Omit<SelfMetricsInput, 'clusters'>): MetricFamily[] {
   const families: MetricFamily[] = [
-    {
-      desc: desc('slurm_exporter_build_info'),
-      samples: [{ values: [VERSION, process.version], value: 1 }],
-    },
+    { desc: desc('slurm_exporter_build_info'), samples: [{ values: [VERSION, process.version], value: 1 }] },
     { desc: desc('slurm_exporter_scrape_duration_seconds'), samples: [{ values: [], value: i.lastScrapeSeconds }] },
     fromCounter('slurm_exporter_scrapes_total', i.scrapes),
+    ...processFamilies(),
+    { desc: desc('slurm_exporter_leader'), samples: [{ values: [], value: i.isLeader ? 1 : 0 }] },
+    { desc: desc('slurm_exporter_leader_changes_total'), samples: [{ values: [], value: i.leaderChanges }] },
+  ];
+  if (i.extra) families.push(...i.extra);
+  return families;
+}
+
+/** What describes the work for each cluster (hundreds of series per cluster: main.ts renders them at most once a second). */
+export function clusterSelfFamilies(cs: readonly ClusterSelfInput[]): MetricFamily[] {
+  return [
     // Poll failures (collector group, fetch error kind) and collector failures (collector, 'collect').
     perCluster('slurm_exporter_errors_total', cs, (c) => [...c.counters.errors, ...c.counters.collectorErrors]),
     perCluster('slurm_exporter_api_errors_total', cs, (c) => c.counters.apiErrors),
@@ -87,12 +95,11 @@ export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
     perGroup('slurm_exporter_collector_success', cs, (s) => (s.lastSuccess === undefined ? undefined : s.lastSuccess ? 1 : 0)),
     perGroup('slurm_exporter_collector_last_success_timestamp_seconds', cs, (s) => (s.lastSuccessAt === undefined ? undefined : s.lastSuccessAt / 1000)),
     perGroup('slurm_exporter_collector_staleness_seconds', cs, (s, now) => (s.lastSuccessAt === undefined ? undefined : (now - s.lastSuccessAt) / 1000)),
-    ...processFamilies(),
-    { desc: desc('slurm_exporter_leader'), samples: [{ values: [], value: i.isLeader ? 1 : 0 }] },
-    { desc: desc('slurm_exporter_leader_changes_total'), samples: [{ values: [], value: i.leaderChanges }] },
   ];
-  if (i.extra) families.push(...i.extra);
-  return families;
+}
+
+export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
+  return [...processSelfFamilies(i), ...clusterSelfFamilies(i.clusters)];
 }
 
 const START_SECONDS = Math.round((Date.now() - performance.now()) / 10) / 100;
