@@ -314,9 +314,29 @@ export class FakeKubeApi {
     const match = parseSelector(url.searchParams.get('labelSelector') ?? '');
     if (!match) return status(400, 'BadRequest', `unable to parse requirement: ${url.searchParams.get('labelSelector')}`);
     // As a real API server does, list items carry neither kind nor apiVersion: the list does.
-    const items = [...this.objects.entries()]
+    const all = [...this.objects.entries()]
       .filter(([k, o]) => k.startsWith(`${resource}/${ns}/`) && match(o.metadata.labels ?? {}))
+      .sort(([a], [b]) => a.localeCompare(b))
       .map(([, o]) => Object.fromEntries(Object.entries(o).filter(([f]) => f !== 'kind' && f !== 'apiVersion')));
-    send(200, { kind: `${kind.kind}List`, apiVersion: group ? `${group}/${version}` : version, metadata: { resourceVersion: String(this.rv) }, items });
+    // Paging as the API server does it: at most `limit` items, and an opaque `continue` token for the rest,
+    // which expires (410 Gone) once the objects have changed since the first page.
+    const limit = Number(url.searchParams.get('limit') ?? 0);
+    const cont = url.searchParams.get('continue');
+    let from = 0;
+    if (cont) {
+      const [rv, at] = Buffer.from(cont, 'base64url').toString('utf8').split(':').map(Number);
+      if (rv !== this.rv) return status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.');
+      from = at!;
+    }
+    const items = limit > 0 ? all.slice(from, from + limit) : all.slice(from);
+    const next = limit > 0 && from + limit < all.length ? Buffer.from(`${this.rv}:${from + limit}`).toString('base64url') : undefined;
+    this.pages.push({ resource, from, count: items.length });
+    this.onListPage?.(resource, from);
+    send(200, { kind: `${kind.kind}List`, apiVersion: group ? `${group}/${version}` : version, metadata: { resourceVersion: String(this.rv), ...(next ? { continue: next } : {}) }, items });
   }
+
+  /** Every list page served: which resource, from which item, how many. */
+  readonly pages: { resource: string; from: number; count: number }[] = [];
+  /** Called after each list page is served (a test changes objects between pages). */
+  onListPage: ((resource: string, from: number) => void) | undefined;
 }

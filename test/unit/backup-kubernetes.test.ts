@@ -192,3 +192,34 @@ test('describe names namespace, selector and server, never the token', async () 
   const d = (await main.source('tok')).describe();
   assert.match(d, /^Kubernetes objects in namespace monitoring matching app\.kubernetes\.io\/instance=slurm-exporter at http:\/\/127\.0\.0\.1:\d+$/);
 });
+
+test('large namespaces are listed page by page (limit and continue), every object once', async () => {
+  const big = start();
+  try {
+    for (let i = 0; i < 7; i++) big.api.add('configmaps', { metadata: { name: `extra-${i}`, namespace: NS, labels: { 'app.kubernetes.io/instance': 'slurm-exporter' } }, data: { i: String(i) } });
+    const src = new KubernetesSource({ namespace: NS, labelSelector: SELECTOR, connection: { server: await big.url, token: 'tok' }, pageSize: 3 });
+    const files = await collect(src, ctx(true));
+    const cms = [...files.keys()].filter((k) => k.startsWith('configmaps/'));
+    assert.equal(cms.length, 8, 'the release ConfigMap and the seven more');
+    const pages = big.api.pages.filter((p) => p.resource === 'configmaps');
+    assert.deepEqual(pages.map((p) => [p.from, p.count]), [[0, 3], [3, 3], [6, 2]]);
+  } finally {
+    await big.api.stop();
+  }
+});
+
+test('a continue token that expired between pages fails the backup with what to do, nothing half-listed', async () => {
+  const big = start();
+  try {
+    for (let i = 0; i < 4; i++) big.api.add('configmaps', { metadata: { name: `extra-${i}`, namespace: NS, labels: { 'app.kubernetes.io/instance': 'slurm-exporter' } }, data: {} });
+    const server = await big.url;
+    // An object changes while the backup pages through the list: the API refuses the old continue token.
+    big.api.onListPage = (resource, from) => {
+      if (resource === 'configmaps' && from === 0) big.api.add('configmaps', { metadata: { name: 'late', namespace: NS, labels: { 'app.kubernetes.io/instance': 'slurm-exporter' } }, data: {} });
+    };
+    const src = new KubernetesSource({ namespace: NS, labelSelector: SELECTOR, connection: { server, token: 'tok' }, pageSize: 2 });
+    await assert.rejects(collect(src, ctx(true)), /continue token expired between pages \(410 Gone\); run the backup again/);
+  } finally {
+    await big.api.stop();
+  }
+});

@@ -28,6 +28,8 @@ export interface KubernetesSourceOptions {
   connection?: KubeConnection;
   kubeconfig?: string;
   requestTimeoutMs?: number;
+  /** Objects per list request (the API's `limit`); default 500, as kubectl. */
+  pageSize?: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -134,10 +136,31 @@ export class KubernetesSource implements BackupSource {
     }
   }
 
-  /** The list of one kind; undefined when a CRD kind's group is not served (404). */
+  /**
+   * The list of one kind, page by page (`limit` and `continue`, as kubectl does, so a namespace with thousands
+   * of objects never comes as one answer); undefined when a CRD kind's group is not served (404).
+   */
   private async list(pool: Pool, base: string, k: (typeof DEPLOYMENT_KINDS)[number], signal: AbortSignal): Promise<{ apiVersion: string; kind: string; items: Obj[] } | undefined> {
     const groupPath = k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`;
-    const path = `${base}${groupPath}/namespaces/${encodeURIComponent(this.opts.namespace)}/${k.resource}?labelSelector=${encodeURIComponent(this.opts.labelSelector)}`;
+    const items: Obj[] = [];
+    let cont = '';
+    for (;;) {
+      const page = await this.listPage(pool, `${base}${groupPath}`, k, cont, signal);
+      if (page === undefined) return undefined;
+      items.push(...(Array.isArray(page.items) ? page.items.map(rec) : []));
+      const next = rec(page.metadata).continue;
+      if (typeof next !== 'string' || next === '') {
+        const kind = typeof page.kind === 'string' ? page.kind.replace(/List$/, '') : k.resource;
+        const apiVersion = typeof page.apiVersion === 'string' ? page.apiVersion : groupPath.slice(groupPath.indexOf('/', 1) + 1);
+        return { apiVersion, kind, items };
+      }
+      cont = next;
+    }
+  }
+
+  private async listPage(pool: Pool, groupBase: string, k: (typeof DEPLOYMENT_KINDS)[number], cont: string, signal: AbortSignal): Promise<Obj | undefined> {
+    const query = `labelSelector=${encodeURIComponent(this.opts.labelSelector)}&limit=${this.opts.pageSize ?? 500}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`;
+    const path = `${groupBase}/namespaces/${encodeURIComponent(this.opts.namespace)}/${k.resource}?${query}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = this.token();
     if (token) headers.authorization = `Bearer ${token}`;
@@ -159,10 +182,10 @@ export class KubernetesSource implements BackupSource {
       json = {};
     }
     if (res.statusCode === 404 && k.crd) return undefined;
+    // 410 Gone: the continue token expired (the list changed for longer than the API keeps it); the backup is retried whole.
+    if (res.statusCode === 410) throw new Error(`deployment backup: listing ${k.resource} in namespace ${this.opts.namespace}: the API's continue token expired between pages (410 Gone); run the backup again`);
     if (res.statusCode !== 200) this.fail(k, res.statusCode, json);
-    const kind = typeof json.kind === 'string' ? json.kind.replace(/List$/, '') : k.resource;
-    const apiVersion = typeof json.apiVersion === 'string' ? json.apiVersion : groupPath.slice(groupPath.indexOf('/', 1) + 1);
-    return { apiVersion, kind, items: Array.isArray(json.items) ? json.items.map(rec) : [] };
+    return json;
   }
 
   /** The token, re-read from its file when there is one (a projected token rotates). */
