@@ -12,6 +12,16 @@ import { BIN, httpGet, waitFor } from '../support/exporter-process.ts';
 import { freePort } from '../support/daemon.ts';
 import { BACKUP_METRIC_NAMES } from '../../src/backup/metric-names.ts';
 
+/** SIGTERM to the schedule process (if still running), then its directory goes. */
+async function stopAndClean(proc: ChildProcess, dir: string): Promise<void> {
+  if (proc.exitCode === null) {
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
 describe('backup schedule', () => {
   let dir: string;
   let proc: ChildProcess;
@@ -27,14 +37,7 @@ describe('backup schedule', () => {
     proc = spawn(BIN, ['backup', 'schedule', '--config.file', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     await waitFor('/health', async () => (await httpGet(`${url}/health`).catch(() => undefined))?.status === 200, 20_000);
   });
-  after(async () => {
-    if (proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopAndClean(proc, dir));
 
   it('serves the backup metrics the alerts and the dashboard read, and nothing secret', async () => {
     const r = await httpGet(`${url}/metrics`);
@@ -80,14 +83,7 @@ describe('backup schedule --run-now --verify-schedule', () => {
     proc.stderr?.on('data', (b: Buffer) => stderr.push(b.toString()));
     await waitFor('/health', async () => (await httpGet(`${url}/health`).catch(() => undefined))?.status === 200 || (proc.exitCode !== null && assert.fail(stderr.join(''))), 20_000);
   });
-  after(async () => {
-    if (proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopAndClean(proc, dir));
 
   it('serves a successful run, the free space and a passed verification within seconds, and stores the archive', async () => {
     const page = await waitFor(

@@ -5,14 +5,12 @@
 // (connection refused, as an S3 outage looks): verify and restore read from the secondary and say so.
 // s3rver does not check request signatures (see backup-s3.test.ts): this proves the engine over the S3 protocol
 // and the fallback, not AWS signing.
+import { S3rver, type S3rverInstance } from '../support/s3rver.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type * as NodeCrypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -24,24 +22,6 @@ import { restoreArchive } from '../../src/backup/restore.ts';
 import { configurationSource } from '../../src/backup/sources/files.ts';
 import { BACKUP_TYPES, type BackupType } from '../../src/backup/types.ts';
 import { bytesOf } from './backup-helpers.ts';
-
-interface S3rverInstance {
-  run(): Promise<net.AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverClass = new (opts: Record<string, unknown>) => S3rverInstance;
-const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as S3rverClass;
-
-// As in backup-s3.test.ts: s3rver's single-DES continuation tokens routed to the same cipher as triple DES with
-// K1 = K2 = K3, which the OpenSSL 3 of Node 24 still offers; in this test process only.
-const nodeCrypto = require('node:crypto') as typeof NodeCrypto;
-const [cipheriv, decipheriv] = [nodeCrypto.createCipheriv, nodeCrypto.createDecipheriv];
-const tripled = (key: Buffer) => Buffer.concat([key, key, key]);
-Object.assign(nodeCrypto, {
-  createCipheriv: (alg: string, key: Buffer, iv: Buffer) => (alg === 'des' ? cipheriv('des-ede3-cbc', tripled(key), iv) : cipheriv(alg, key, iv)),
-  createDecipheriv: (alg: string, key: Buffer, iv: Buffer) => (alg === 'des' ? decipheriv('des-ede3-cbc', tripled(key), iv) : decipheriv(alg, key, iv)),
-});
 
 const signal = new AbortController().signal;
 const log = () => undefined;

@@ -3,37 +3,17 @@
 // built-in one is S3RVER), so these tests prove the protocol and the error mapping, not that signing is right.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import type * as NodeCrypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
+import { S3rver, type S3rverInstance } from '../support/s3rver.ts';
 import { after, before, test } from 'node:test';
 import { S3Destination, createS3Destination } from '../../src/backup/destinations/s3.ts';
 import type { S3DestinationOptions } from '../../src/backup/destinations/s3.ts';
 import { DestinationError } from '../../src/backup/types.ts';
 
-// s3rver ships no type declarations: the little used here is typed by hand.
-interface S3rverInstance {
-  run(): Promise<net.AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverClass = new (opts: Record<string, unknown>) => S3rverInstance;
-const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as S3rverClass;
-
-// s3rver encrypts its ListObjectsV2 continuation tokens with single DES, which the OpenSSL 3 in Node 24 refuses
-// (legacy provider). Triple DES with the key repeated three times is the same cipher (EDE with K1 = K2 = K3 is DES),
-// so the stand-in's pagination is routed to it, in this test process only.
-const nodeCrypto = require('node:crypto') as typeof NodeCrypto;
-const [cipheriv, decipheriv] = [nodeCrypto.createCipheriv, nodeCrypto.createDecipheriv];
-const tripled = (key: Buffer) => Buffer.concat([key, key, key]);
-Object.assign(nodeCrypto, {
-  createCipheriv: (alg: string, key: Buffer, iv: Buffer) => (alg === 'des' ? cipheriv('des-ede3-cbc', tripled(key), iv) : cipheriv(alg, key, iv)),
-  createDecipheriv: (alg: string, key: Buffer, iv: Buffer) => (alg === 'des' ? decipheriv('des-ede3-cbc', tripled(key), iv) : decipheriv(alg, key, iv)),
-});
 
 const SECRET = 'sEcReT-never-shown-4f1c9a';
 const BUCKET = 'backups';
