@@ -109,7 +109,7 @@ describe('collector registry', () => {
     assert.deepEqual(byName['slurm_exporter_collector_staleness_seconds'], ['cluster', 'collector']);
     assert.deepEqual(byName['slurm_exporter_leader'], []);
     assert.deepEqual(byName['process_resident_memory_bytes'], []);
-    assert.equal(Object.keys(byName).length, 26);
+    assert.equal(Object.keys(byName).length, 28);
     assert.deepEqual(byName['slurm_exporter_collection_restarts_total'], ['cluster', 'reason']);
     assert.deepEqual(byName['slurm_exporter_collector_supported'], ['cluster', 'collector']);
   });
