@@ -100,6 +100,8 @@ export interface ClusterHandle {
   /** The cached pieces by collector name, of the groups in `only` (all when undefined). */
   pieces(format: Format, only?: ReadonlySet<string>): Map<string, PreparedPiece> | Promise<Map<string, PreparedPiece>>;
   state(): ClusterState;
+  /** Grows whenever new data or state arrived: what is rendered from state() is current while it stays the same. */
+  version(): number;
   /** New intervals, and a new source from the next poll when the slurm section changed (SIGHUP). */
   reload(next: ClusterConfig): void;
   stop(): Promise<void>;
@@ -163,7 +165,10 @@ export function createClusterPipeline(identity: string, cluster: ClusterConfig, 
 
 /** A cluster collected on the main thread (server.collection.workers: false, and the collection thread itself). */
 export function inThisThread(p: ClusterPipeline): ClusterHandle {
+  let changes = 0;
+  p.store.onChange(() => changes++);
   return {
+    version: () => changes,
     get cfg() {
       return p.cfg;
     },

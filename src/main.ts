@@ -70,7 +70,10 @@ function coordinate(cfg: ExporterConfig, log: Log, clusters: readonly ClusterHan
     deactivate: () => clusters.forEach((c) => c.deactivate()),
     only: (led) => {
       for (const c of clusters) {
-        const want = kindsOf(c.cfg, groupsIn(c, led));
+        const mine = groupsIn(c, led);
+        // The ping names the cluster: a replica that leads any unit of a cluster polls it for its label too
+        // (it serves the cluster collector's series only where it leads that group).
+        const want = kindsOf(c.cfg, mine.length && groupsOf(c.cfg).includes('cluster') ? [...mine, 'cluster'] : mine);
         c.deactivate(kindsOf(c.cfg, groupsOf(c.cfg)).filter((k) => !want.includes(k)));
         c.activate(want);
       }
@@ -143,15 +146,16 @@ function serve(cfg: ExporterConfig, log: Log, clusters: readonly ClusterHandle[]
   const merges = new MergeCache();
   let lastScrapeSeconds = 0;
   const startedAt = Date.now();
-  // Each cluster's own figures, rendered at most once a second: at hundreds of series per cluster, rendering
-  // them on every one of thousands of scrapes a second would cost the serving thread more than the page.
-  const selfCache = new Map<string, { at: number; piece: PreparedPiece }>();
+  // Each cluster's own figures, rendered again only when its data or state changed, or a second has passed (the
+  // ages): at hundreds of series per cluster, rendering them on every one of thousands of scrapes a second
+  // would cost the serving thread more than the page.
+  const selfCache = new Map<string, { at: number; version: number; piece: PreparedPiece }>();
   const clusterSelf = (c: ClusterHandle, i: number, format: Format): PreparedPiece => {
     const key = `${i}/${format}`;
     const hit = selfCache.get(key);
-    if (hit && Date.now() - hit.at < 1000) return hit.piece;
+    if (hit && hit.version === c.version() && Date.now() - hit.at < 1000) return hit.piece;
     const piece = new PreparedPiece(renderFamilies(clusterSelfFamilies([c.state()]), format));
-    selfCache.set(key, { at: Date.now(), piece });
+    selfCache.set(key, { at: Date.now(), version: c.version(), piece });
     return piece;
   };
   const page = async (format: Format): Promise<(string | PreparedPiece)[]> => {

@@ -77,8 +77,20 @@ export class CollectorRunner {
     return this.opts.cluster || this.store.get('cluster')?.data.clusterName || this.store.get('jobs')?.data.find((j) => j.cluster)?.cluster || this.opts.lastKnownCluster || 'default';
   }
 
+  /**
+   * Whether the cluster label is known: configured, heard by an earlier thread, named by Slurm, or the ping is in
+   * (or not polled here) and names none. Until then nothing is rendered, so no series appears for a moment under
+   * cluster="default" and then again under the real name.
+   */
+  private labelSettled(): boolean {
+    if (this.opts.cluster || this.opts.lastKnownCluster) return true;
+    if (this.store.get('cluster') || this.store.get('jobs')?.data.some((j) => j.cluster)) return true;
+    return !this.entries.some((e) => e.collector.needs.includes('cluster'));
+  }
+
   /** Re-renders every collector whose inputs changed. Cheap when nothing did. */
   refresh(): void {
+    if (!this.labelSettled()) return;
     const cluster = this.clusterLabel();
     for (const e of this.entries) {
       const key = this.inputKey(e.collector, cluster);

@@ -93,6 +93,7 @@ export class WorkerCluster implements ClusterHandle {
   private readonly formatWaiters = new Map<Format, (() => void)[]>();
   private readonly restarts = new LabelledCounter();
   private readonly active = new Set<ResourceKind>();
+  private received = 0;
 
   constructor(id: number, cfg: ClusterConfig, log: Logger) {
     this.id = id;
@@ -164,7 +165,12 @@ export class WorkerCluster implements ClusterHandle {
     await this.thread?.stop();
   }
 
+  version(): number {
+    return this.received;
+  }
+
   receivePieces(pieces: PieceUpdate[]): void {
+    this.received++;
     for (const p of pieces) {
       const map = this.pieceMap.get(p.format) ?? new Map<string, PreparedPiece>();
       this.pieceMap.set(p.format, map);
@@ -174,6 +180,7 @@ export class WorkerCluster implements ClusterHandle {
   }
 
   receiveState(state: ClusterState): void {
+    this.received++;
     this.last = state;
   }
 

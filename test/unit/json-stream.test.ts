@@ -412,3 +412,102 @@ test('pick under random splits: every captured nodes/jobs answer, as captured an
     }
   }
 });
+
+// ---- the member walk of opts.pick resumes where a chunk ended: a cut anywhere must give the same values ----
+
+// Picked and skipped members with escapes (\" \\ \/ \u, a surrogate pair), raw multi-byte UTF-8, exponents,
+// nested containers in skipped and picked members, empty objects, a repeated picked name (JSON.parse keeps the
+// last), a picked name inside a skipped member, and every kind of whitespace between tokens.
+const SMALL_DOC = String.raw`{"meta": {"x": [1, {"jobs": []}]},
+ "jobs": [
+{"id": 1, "skip": {"a": [1, {"b": "}]\"\\"}], "c": "x"}, "name": "ä\"\\\u00e9😀", "n": -1.5e-3, "tags": ["a", {"z": null}], "e": {}},
+	{ "skip" : "\\\"" ,"u":"\ud83d\ude00 \u0001 \/ \\u0022","id":2E+2,"deep":{"x":[[[]]],"y":"q"},"zz":[true,false,null]} ,
+  {},
+  {	
+  },
+{"id":3,"id":4,"name":"","skip":[{"id":9}],"tags":[],"n":0.5E-10}
+],
+"errors": []}`;
+const SMALL_PICK: ReadonlySet<string> = new Set(['id', 'name', 'tags', 'deep', 'n', 'u', 'e']);
+
+function smallLayouts(): [string, Buffer][] {
+  const doc = JSON.parse(SMALL_DOC) as unknown;
+  return [
+    ['mixed whitespace', Buffer.from(SMALL_DOC)],
+    ['single line, no spaces', Buffer.from(JSON.stringify(doc))],
+    ['tab indentation', Buffer.from(JSON.stringify(doc, null, '\t'))],
+    ['escaped non-ASCII', Buffer.from(JSON.stringify(doc).replace(/[^ -~\t\n\r]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))],
+  ];
+}
+
+async function streamSmall(body: AsyncIterable<Uint8Array>) {
+  const items: unknown[] = [];
+  const r = await streamTopLevelArray(body, 'jobs', (v) => items.push(v), { maxBytes: 1e6, pick: SMALL_PICK });
+  return { items, ...r };
+}
+
+test('pick: a chunk boundary at every byte offset (inside names, escapes, UTF-8, numbers) gives what JSON.parse gives', async () => {
+  for (const [name, buf] of smallLayouts()) {
+    const want = (JSON.parse(buf.toString('utf8')) as { jobs: unknown[] }).jobs.map((e) => picked(e, SMALL_PICK));
+    assert.equal((want[0] as { name: string }).name, 'ä"\\é😀');
+    for (let cut = 0; cut <= buf.length; cut++) {
+      const got = await streamSmall(splitAt(buf, [cut]));
+      assert.deepEqual(got.items, want, `${name}, cut at ${cut}`);
+      assert.deepEqual([got.fastPicked, got.exactParsed], [5, 0], `${name}, cut at ${cut}: path`);
+    }
+    const bytewise = await streamSmall(chunked(buf, 1));
+    assert.deepEqual(bytewise.items, want, `${name}, one byte per chunk`);
+    assert.equal(bytewise.fastPicked, 5);
+  }
+});
+
+test('pick: two chunk boundaries anywhere give what JSON.parse gives', async () => {
+  const buf = Buffer.from(SMALL_DOC);
+  const want = (JSON.parse(SMALL_DOC) as { jobs: unknown[] }).jobs.map((e) => picked(e, SMALL_PICK));
+  for (let a = 1; a < buf.length; a += 13) {
+    for (let b = a + 1; b < buf.length; b++) {
+      const got = await streamSmall(splitAt(buf, [a, b]));
+      assert.deepEqual(got.items, want, `cuts at ${a}, ${b}`);
+      assert.equal(got.fastPicked, 5, `cuts at ${a}, ${b}: path`);
+    }
+  }
+});
+
+test('pick: picked and skipped members larger than the buffers, cut into many chunks', async () => {
+  const jobs = [
+    { id: 1, skip: 'y\\"'.repeat(100_000), name: `é${'x'.repeat(150_000)}\\"`, tags: Array.from({ length: 5000 }, (_, i) => ({ i, s: '"]}' })) },
+    { id: 2, skip: [{ deep: [['}']] }], name: 'small' },
+  ];
+  const text = JSON.stringify({ jobs }, null, 1);
+  const want = jobs.map((e) => picked(e, SMALL_PICK));
+  for (const chunk of [1000, 4096, 65536, text.length]) {
+    const got = await streamPicked(text, 'jobs', SMALL_PICK, chunk);
+    assert.deepEqual(got.items, want, `chunks of ${chunk}`);
+    assert.deepEqual([got.fastPicked, got.exactParsed], [2, 0], `chunks of ${chunk}: path`);
+  }
+});
+
+test('pick: malformed elements reject with kind parse at any chunk boundary', async () => {
+  const cases: [string, RegExp][] = [
+    ['{"jobs":[{"id":1 "name":2}]}', /malformed JSON answer in element 0 of "jobs" starting at byte offset 9/],
+    ['{"jobs":[{"id":1,}]}', /malformed JSON answer in element 0 of "jobs"/],
+    ['{"jobs":[{,"id":1}]}', /malformed JSON answer in element 0 of "jobs"/],
+    ['{"jobs":[{"id"1}]}', /malformed JSON answer in element 0 of "jobs"/],
+    ['{"jobs":[{"id":[1}]}', /malformed JSON answer in element 0 of "jobs"/],
+    ['{"jobs":[{"tags":[1,{"a":2]}]}]}', /malformed JSON answer in element 0 of "jobs"/],
+    // A skipped member closed by the wrong kind of bracket: counting depth alone would accept these.
+    ['{"jobs":[{"skip":[1},"id":1}]}', /malformed JSON answer in element 0 of "jobs"/],
+    ['{"jobs":[{"skip":{"a":[1}],"id":1}]}', /malformed JSON answer in element 0 of "jobs"/],
+    ['{"jobs":[{"id":1},{"id":01}]}', /malformed JSON answer in element 1 of "jobs" starting at byte offset 18/],
+    ['{"jobs":[{"name":"a\\x"}]}', /malformed JSON answer in element 0 of "jobs"/],
+    ['{"jobs":[{"id":1}', /truncated JSON answer: it ends at byte offset 17/],
+    ['{"jobs":[{"id":1,"name":"abc}]}', /truncated JSON answer: .*inside element 0 of "jobs"/],
+  ];
+  for (const [text, re] of cases) {
+    const buf = Buffer.from(text);
+    for (let cut = 0; cut <= buf.length; cut++) {
+      const p = streamTopLevelArray(splitAt(buf, [cut]), 'jobs', () => undefined, { maxBytes: 1e6, pick: SMALL_PICK });
+      await rejectsWith(p, 'parse', re);
+    }
+  }
+});

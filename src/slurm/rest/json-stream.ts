@@ -145,37 +145,41 @@ function skipWhitespace(buf: Buffer, i: number, limit: number): number {
   return i;
 }
 
-/** The end (after the closing quote) of the string whose opening quote is at buf[i]. */
+/**
+ * The end (after the closing quote) of the string whose opening quote is at buf[i]. Tight loops over runs of
+ * plain bytes (no table, no per-byte call) measured fastest: the string bytes are a third of a /jobs answer.
+ */
 function skipString(buf: Buffer, i: number, limit: number): number {
   i++;
-  while (i < limit) {
-    const c = buf[i++] as number;
-    if (c === QUOTE) return i;
-    if (c === BACKSLASH) i++; // the escaped byte, whatever it is, does not end the string
+  for (;;) {
+    while (i < limit && buf[i] !== QUOTE && buf[i] !== BACKSLASH) i++;
+    if (i >= limit) return INCOMPLETE;
+    if (buf[i++] === QUOTE) return i;
+    i++; // the escaped byte, whatever it is, does not end the string
   }
-  return INCOMPLETE;
 }
 
 /**
  * The end of the object or array opening at buf[i]. Strings are skipped with their escapes and every closing
  * bracket must match its opening one, so the end is exactly where JSON.parse finds it; the contents are not
- * otherwise validated. One loop with the string state inline: this walks most of the bytes of a record.
+ * otherwise validated. This walks most of the bytes of a record: runs of plain bytes go through one tight
+ * loop, which measured ~1.5 times faster than one loop that dispatches on every byte.
  */
 function skipContainer(buf: Buffer, i: number, limit: number): number {
   let open = 0; // one bit per level, 1 for '{'
   let depth = 0;
-  while (i < limit) {
-    const c = buf[i++] as number;
+  for (;;) {
+    while (i < limit && CLASS[buf[i] as number] === C_PLAIN) i++;
+    if (i >= limit) return INCOMPLETE;
+    const c = buf[i] as number;
     const t = CLASS[c];
-    if (t === C_PLAIN) continue;
     if (t === C_QUOTE) {
-      for (;;) {
-        if (i >= limit) return INCOMPLETE;
-        const s = buf[i++] as number;
-        if (s === QUOTE) break;
-        if (s === BACKSLASH) i++;
-      }
-    } else if (t === C_OPEN) {
+      i = skipString(buf, i, limit);
+      if (i < 0) return i;
+      continue;
+    }
+    i++;
+    if (t === C_OPEN) {
       if (++depth > MAX_SKIP_DEPTH) return DOUBT;
       open = (open << 1) | (c === OPEN_BRACE ? 1 : 0);
     } else if (t === C_CLOSE) {
@@ -186,7 +190,6 @@ function skipContainer(buf: Buffer, i: number, limit: number): number {
       return DOUBT;
     }
   }
-  return INCOMPLETE;
 }
 
 /** The end of the number, true, false or null at buf[i] (its spelling is not checked). */
@@ -247,7 +250,8 @@ function walkMember(buf: Buffer, start: number, i: number, limit: number, idx: P
  * Walks the members of the object element whose '{' is at buf[start] from where `w` stands, over the bytes
  * before limit; returns the end of the element, INCOMPLETE (w then says where to go on) or DOUBT. One byte scan
  * walks the object's own members as JSON.parse does (strings and their escapes, nesting, each bracket closed by
- * its own kind), so no layout, no member name inside a nested object or a string, can mislead it.
+ * its own kind), so no layout, no member name inside a nested object or a string, can mislead it: the picked
+ * texts are those JSON.parse would see. The other members are skipped, not validated.
  */
 function walkMembers(buf: Buffer, start: number, limit: number, w: MemberWalk, idx: PickIndex): number {
   let i = start + w.at;
@@ -295,14 +299,13 @@ function parsePicked(buf: Buffer, start: number, parts: readonly number[]): Reco
   out[n++] = OPEN_BRACE;
   for (let p = 0; p < parts.length; p += 2) {
     if (p > 0) out[n++] = COMMA;
-    const to = start + parts[p + 1]!;
-    for (let k = start + parts[p]!; k < to; k++) out[n++] = buf[k]!;
+    n += buf.copy(out, n, start + parts[p]!, start + parts[p + 1]!); // native: as fast as a loop, one line
   }
   out[n++] = CLOSE_BRACE;
   try {
     return JSON.parse(out.toString('utf8', 0, n)) as Record<string, unknown>;
   } catch {
-    return DOUBT;
+    return DOUBT; // a picked value is malformed: the exact parse names it
   }
 }
 
