@@ -304,6 +304,8 @@ describe('the image build, replayed without Docker', () => {
       assert.equal(check(`${exp.url}/health`), 0, 'HEALTHCHECK passes');
       assert.equal(check('http://127.0.0.1:1/health'), 1, 'HEALTHCHECK fails when nothing answers');
 
+      // As an operator would (and doctor's own advice says): let every collector group poll once first.
+      for (let i = 0; i < 100 && (await fetch(`${exp.url}/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
       const doc = spawn(path.join(runtimeRoot, 'bin/slurm-exporter'), ['doctor', '--slurm.url', exp.simUrl, '--web.listen-address', new URL(exp.url).host, '--output', 'json'], {
         ...NOBODY,
         cwd: runtimeRoot,
