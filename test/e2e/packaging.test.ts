@@ -291,7 +291,8 @@ describe('the image build, replayed without Docker', () => {
       t.diagnostic(`production install listening after ${Math.round(performance.now() - t0)} ms`);
       assert.equal((await fetch(`${exp.url}/health`)).status, 200);
       let page = '';
-      for (let i = 0; i < 50 && !/^slurm_nodes\{/m.test(page); i++) {
+      // Each collector group arrives with its own first poll: wait for both the nodes and the jobs figures.
+      for (let i = 0; i < 50 && !(/^slurm_nodes\{/m.test(page) && /^slurm_jobs\{/m.test(page)); i++) {
         await new Promise((r) => setTimeout(r, 200));
         page = await (await fetch(`${exp.url}/metrics`)).text();
       }
