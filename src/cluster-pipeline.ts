@@ -110,7 +110,6 @@ export interface ClusterHandle {
 /** The whole pipeline, for the thread that runs it. */
 export interface ClusterPipeline {
   cfg: ClusterConfig;
-  source(): GuardedSource;
   store: SnapshotStore;
   runner: CollectorRunner;
   poller: Poller;
@@ -129,12 +128,10 @@ export function createClusterPipeline(identity: string, cluster: ClusterConfig, 
   const errors = new LabelledCounter();
   const runner = new CollectorRunner(enabledCollectors(cfg), store, renderFamilies, { cluster: cfg.slurm.cluster, limits: cfg.limits, log: clusterLog, anomalies, errors, ...thread });
   const poller = new Poller(source, store, runner.neededKinds(), cfg.collectors, clusterLog, anomalies);
-  const entries = (c: LabelledCounter) => c.entries();
   return {
     get cfg() {
       return cfg;
     },
-    source: () => source,
     store,
     runner,
     poller,
@@ -142,7 +139,7 @@ export function createClusterPipeline(identity: string, cluster: ClusterConfig, 
       cluster: runner.clusterLabel(),
       groups: poller.groupStatuses(),
       kinds: poller.statuses(),
-      counters: { errors: entries(poller.stats.errors), apiErrors: entries(poller.stats.apiErrors), requests: entries(poller.stats.requests), responseBytes: entries(poller.stats.responseBytes), collectorErrors: entries(errors), anomalies: entries(anomalies.counter) },
+      counters: { errors: poller.stats.errors.entries(), apiErrors: poller.stats.apiErrors.entries(), requests: poller.stats.requests.entries(), responseBytes: poller.stats.responseBytes.entries(), collectorErrors: errors.entries(), anomalies: anomalies.counter.entries() },
       guard: { cacheHits: source.cacheHits, rateLimitedMs: source.rateLimitedMs },
       restarts: RESTART_REASONS.map((r) => ({ labels: [r], value: 0 })),
       source: source.describe(),
@@ -163,7 +160,7 @@ export function createClusterPipeline(identity: string, cluster: ClusterConfig, 
   };
 }
 
-/** A cluster collected on the main thread (server.collection.workers: false, and the collection thread itself). */
+/** A cluster collected on the main thread (server.collection.workers: false). */
 export function inThisThread(p: ClusterPipeline): ClusterHandle {
   let changes = 0;
   p.store.onChange(() => changes++);

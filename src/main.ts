@@ -16,8 +16,6 @@ import { type ClusterHandle, createClusterPipeline, enabledCollectors, groupsOf,
 import { availableParallelism } from 'node:os';
 import { collectInThreads } from './worker/cluster-host.ts';
 
-export { enabledCollectors };
-
 /** The simulator, loaded only for --demo: the exporter proper never imports it. */
 type Simulator = { stop(): Promise<void> };
 
@@ -109,6 +107,14 @@ function readiness(cfg: ExporterConfig, clusters: readonly ClusterHandle[], ha: 
   return failing.length ? { ok: false, reason: failing.join('; '), clusters: each } : { ok: true, reason: `ready${note}`, clusters: each };
 }
 
+/** What restartOnlyChanges names when the cluster list itself changed: then no cluster takes its new settings. */
+const CLUSTERS_CHANGED = 'clusters (names, order, required)';
+
+/** The names of the collectors that run for any of the clusters. */
+function collectorNames(clusters: readonly ClusterHandle[]): string[] {
+  return [...new Set(clusters.flatMap((c) => c.collectors))];
+}
+
 /** The first configuration differences that only a restart applies. */
 function restartOnlyChanges(next: ExporterConfig, current: ExporterConfig): string[] {
   const out: string[] = [];
@@ -119,7 +125,7 @@ function restartOnlyChanges(next: ExporterConfig, current: ExporterConfig): stri
   if (!same(next.server.leaderElection, current.server.leaderElection)) out.push('server.leaderElection');
   if (next.demo !== current.demo) out.push('demo');
   const names = (c: ExporterConfig) => c.clusters.map((x) => `${x.name}:${x.required}`).join(',');
-  if (names(next) !== names(current)) out.push('clusters (names, order, required)');
+  if (names(next) !== names(current)) out.push(CLUSTERS_CHANGED);
   const enabled = (c: ExporterConfig) => c.clusters.map((x) => enabledCollectors(x).map((e) => e.name).join(',')).join('|');
   if (enabled(next) !== enabled(current)) out.push('collectors.<group>.enabled / limits.jobs');
   return out;
@@ -175,7 +181,7 @@ function serve(cfg: ExporterConfig, log: Log, clusters: readonly ClusterHandle[]
       { href: '/ready', text: 'Readiness' },
       { href: '/leader', text: 'Leader' },
     ],
-    info: { source: describe(), cluster: clusters.map((c) => c.state().cluster).join(', '), collectors: [...new Set(clusters.flatMap((c) => c.collectors))].join(', ') },
+    info: { source: describe(), cluster: clusters.map((c) => c.state().cluster).join(', '), collectors: collectorNames(clusters).join(', ') },
   });
   return createHttpServer({
     listenAddress: cfg.server.listenAddress,
@@ -214,8 +220,7 @@ export async function startExporter(cfg: ExporterConfig, log: Log): Promise<Runn
   const addr = http.address();
   const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`;
-  const collectors = [...new Set(clusters.flatMap((c) => c.collectors))];
-  log.info({ address: `${addr.host}:${addr.port}`, url, clusters: clusters.length, workers: cfg.server.collection.workers, collectors }, 'listening');
+  log.info({ address: `${addr.host}:${addr.port}`, url, clusters: clusters.length, workers: cfg.server.collection.workers, collectors: collectorNames(clusters) }, 'listening');
 
   return {
     url,
@@ -226,7 +231,7 @@ export async function startExporter(cfg: ExporterConfig, log: Log): Promise<Runn
       await http.reloadWebConfig();
       if ('level' in log) (log as { level: string }).level = next.log.level;
       // The cluster list itself only changes with a restart (see restartOnly); each cluster takes its new settings.
-      if (!restartOnly.includes('clusters (names, order, required)')) {
+      if (!restartOnly.includes(CLUSTERS_CHANGED)) {
         // With --demo the slurm sections point at the simulator and stay so; only the schedules change.
         clusters.forEach((c, i) => c.reload(current.demo ? { ...next.clusters[i]!, slurm: c.cfg.slurm } : next.clusters[i]!));
       }

@@ -32,8 +32,8 @@ export interface ClusterSelfInput {
   heap?: { used: number; total: number };
 }
 
-export interface SelfMetricsInput {
-  clusters: readonly ClusterSelfInput[];
+/** What the process counted (its scrapes) and its leadership. */
+export interface ProcessSelfInput {
   scrapes: LabelledCounter;
   lastScrapeSeconds: number;
   isLeader: boolean;
@@ -63,7 +63,7 @@ function perGroup(name: string, clusters: readonly ClusterSelfInput[], f: (s: Gr
 }
 
 /** What describes the process and its leadership: rendered on every scrape (a few series). */
-export function processSelfFamilies(i: Omit<SelfMetricsInput, 'clusters'>): MetricFamily[] {
+export function processSelfFamilies(i: ProcessSelfInput): MetricFamily[] {
   const families: MetricFamily[] = [
     { desc: desc('slurm_exporter_build_info'), samples: [{ values: [VERSION, process.version], value: 1 }] },
     { desc: desc('slurm_exporter_scrape_duration_seconds'), samples: [{ values: [], value: i.lastScrapeSeconds }] },
@@ -98,9 +98,6 @@ export function clusterSelfFamilies(cs: readonly ClusterSelfInput[]): MetricFami
   ];
 }
 
-export function selfMetricFamilies(i: SelfMetricsInput): MetricFamily[] {
-  return [...processSelfFamilies(i), ...clusterSelfFamilies(i.clusters)];
-}
 
 const START_SECONDS = Math.round((Date.now() - performance.now()) / 10) / 100;
 

@@ -2,11 +2,11 @@
 // sections are server / slurm / collectors / limits / log / demo, with "30s"-style durations; parsing yields
 // ExporterConfig (milliseconds, bytes). The docs generator and --help read descriptions from here.
 import * as z from 'zod';
-import { type BackupConfig, type BackupDestinationConfig, type BackupTypeName, type CollectorGroupConfig, type ExporterConfig, NATIVE_ENDPOINTS } from './types.ts';
+import type { BackupConfig, BackupDestinationConfig, BackupTypeName, CollectorGroupConfig, ExporterConfig } from './types.ts';
 import { parseCron } from '../backup/cron.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from './units.ts';
 
-import { COLLECTOR_GROUPS, GROUP_DEFAULTS, type CollectorGroup } from '../slurm/resources.ts';
+import { COLLECTOR_GROUPS, GROUP_DEFAULTS, NATIVE_ENDPOINTS, type CollectorGroup } from '../slurm/resources.ts';
 
 export { COLLECTOR_GROUPS, GROUP_DEFAULTS, type CollectorGroup };
 

@@ -1,5 +1,6 @@
 // The effective configuration after defaults, file, environment and flags are merged.
 // Durations are milliseconds, sizes bytes. The zod schema in schema.ts produces exactly this shape.
+import type { NativeEndpoint } from '../slurm/resources.ts';
 
 export interface CollectorGroupConfig {
   enabled: boolean;
@@ -28,9 +29,6 @@ export interface CardinalityLimits {
 
 export type SlurmSourceKind = 'rest' | 'cli' | 'native';
 
-/** slurmctld's metrics endpoints under /metrics/. */
-export const NATIVE_ENDPOINTS = ['jobs', 'nodes', 'partitions', 'scheduler', 'jobs-users-accts'] as const;
-export type NativeEndpoint = (typeof NATIVE_ENDPOINTS)[number];
 
 export type ElectionBackend = 'none' | 'kubernetes' | 'etcd';
 export type HaMode = 'single' | 'active-passive' | 'active-active' | 'sharded';

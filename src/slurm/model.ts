@@ -252,8 +252,9 @@ export interface DbdPing {
   latencySeconds: number | undefined;
 }
 
-/** An endpoint of slurmctld's own metrics (MetricsType=metrics/openmetrics, Slurm 25.11+): /metrics/<endpoint>. */
-export type NativeEndpoint = 'jobs' | 'nodes' | 'partitions' | 'scheduler' | 'jobs-users-accts';
+/** The endpoints of slurmctld's own metrics (MetricsType=metrics/openmetrics, Slurm 25.11+): /metrics/<endpoint>. */
+export const NATIVE_ENDPOINTS = ['jobs', 'nodes', 'partitions', 'scheduler', 'jobs-users-accts'] as const;
+export type NativeEndpoint = (typeof NATIVE_ENDPOINTS)[number];
 
 /**
  * The unit of a native family's values after correction: slurmctld writes megabytes under `_bytes` names and

@@ -5,6 +5,9 @@
 // simulator's renderers are tables over the same kinds, so a kind without one is a type error.
 import type { ResourceKind } from './model.ts';
 
+// The configuration names slurmctld's metrics endpoints too; it reads the list from here, the one place it may.
+export { NATIVE_ENDPOINTS, type NativeEndpoint } from './model.ts';
+
 /** API versions, oldest first. */
 const VERSIONS = ['v0.0.38', 'v0.0.39', 'v0.0.40', 'v0.0.41', 'v0.0.42', 'v0.0.43', 'v0.0.44'] as const;
 

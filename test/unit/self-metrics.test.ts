@@ -2,11 +2,10 @@
 // slurm.cache / slurm.rateLimit, and the supported gauge, filled from the live objects at scrape time.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { selfMetricFamilies } from '../../src/self-metrics.ts';
+import { clusterSelfFamilies } from '../../src/self-metrics.ts';
 import { Poller } from '../../src/poll/poller.ts';
 import { SnapshotStore } from '../../src/poll/snapshot-store.ts';
 import { AnomalyLog } from '../../src/poll/anomalies.ts';
-import { LabelledCounter } from '../../src/poll/counters.ts';
 import { GuardedSource } from '../../src/slurm/guarded-source.ts';
 import { renderFamilies } from '../../src/exposition/writer.ts';
 import { COLLECTOR_GROUPS } from '../../src/slurm/resources.ts';
@@ -36,7 +35,7 @@ it('cache hits and rate-limit waits of the guarded source are exported', async (
   await poller.pollOnce('licenses'); // from the cache
   await poller.pollOnce('reservations'); // waits for the rate limit (burst 1, 5/s)
   const text = renderFamilies(
-    selfMetricFamilies({ clusters: [{ cluster: 'lab', groups: poller.groupStatuses(), counters: { errors: poller.stats.errors.entries(), apiErrors: poller.stats.apiErrors.entries(), requests: poller.stats.requests.entries(), responseBytes: poller.stats.responseBytes.entries(), collectorErrors: [], anomalies: anomalies.counter.entries() }, guard, restarts: [] }], scrapes: new LabelledCounter(), lastScrapeSeconds: 0, isLeader: true, leaderChanges: 0 }),
+    clusterSelfFamilies([{ cluster: 'lab', groups: poller.groupStatuses(), counters: { errors: poller.stats.errors.entries(), apiErrors: poller.stats.apiErrors.entries(), requests: poller.stats.requests.entries(), responseBytes: poller.stats.responseBytes.entries(), collectorErrors: [], anomalies: anomalies.counter.entries() }, guard, restarts: [] }]),
     'text',
   );
   assert.match(text, /^slurm_exporter_slurm_cache_hits_total\{cluster="lab"\} 1$/m);

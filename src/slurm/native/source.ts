@@ -5,13 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { NativeEndpoint, NativeMetrics, ResourceData, ResourceKind } from '../model.ts';
+import { NATIVE_ENDPOINTS, type NativeEndpoint, type NativeMetrics, type ResourceData, type ResourceKind } from '../model.ts';
 import { type FetchResult, type SlurmSource, SlurmFetchError } from '../source.ts';
 import { OpenMetricsParseError, parseOpenMetrics } from './openmetrics.ts';
 import { toNativeFamilies } from './units.ts';
 import { schedulerStats } from './diag.ts';
-
-export const NATIVE_ENDPOINT_NAMES: readonly NativeEndpoint[] = ['jobs', 'nodes', 'partitions', 'scheduler', 'jobs-users-accts'];
 
 export interface NativeSourceOptions {
   /** slurmctld's address: `http://ctl:6817` (a trailing `/metrics` is accepted). */
@@ -74,7 +72,7 @@ export class NativeSource implements SlurmSource {
   constructor(opts: NativeSourceOptions) {
     this.opts = opts;
     this.base = baseUrl(opts.url);
-    this.endpoints = opts.endpoints?.length ? [...new Set(opts.endpoints)] : NATIVE_ENDPOINT_NAMES;
+    this.endpoints = opts.endpoints?.length ? [...new Set(opts.endpoints)] : NATIVE_ENDPOINTS;
     this.ca = readCa(opts.tls?.caFile);
   }
 

@@ -4,6 +4,7 @@
 // record with its task string, as in slurmrestd's /jobs. Timestamps are read as local time in the standard
 // format, so the runner must not pass a SLURM_TIME_FORMAT other than `standard`.
 import type { Anomalies, ResourceData, ResourceKind } from '../../model.ts';
+import type { Binary } from '../capabilities.ts';
 import { parseScontrolLicenses } from './licenses.ts';
 import { parseScontrolNodes } from './nodes.ts';
 import { parseScontrolPartitions } from './partitions.ts';
@@ -18,7 +19,7 @@ export { SQUEUE_FIELDS, SQUEUE_FORMAT, parseSqueue } from './squeue.ts';
 export { parseScontrolLicenses, parseScontrolNodes, parseScontrolPartitions, parseScontrolPing, parseScontrolReservations, parseSdiag, parseSshare };
 
 export interface TextParser<K extends ResourceKind> {
-  binary: 'scontrol' | 'squeue' | 'sinfo' | 'sdiag' | 'sshare';
+  binary: Binary;
   args: readonly string[];
   parse(text: string, a: Anomalies): ResourceData[K];
 }
