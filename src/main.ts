@@ -123,6 +123,8 @@ function restartOnlyChanges(next: ExporterConfig, current: ExporterConfig): stri
   if (next.server.telemetryPath !== current.server.telemetryPath) out.push('server.telemetryPath');
   if (next.server.webConfigFile !== current.server.webConfigFile) out.push('server.webConfigFile');
   if (!same(next.server.leaderElection, current.server.leaderElection)) out.push('server.leaderElection');
+  // The collection threads are started once, with their count and hang timeout.
+  if (!same(next.server.collection, current.server.collection)) out.push('server.collection');
   if (next.demo !== current.demo) out.push('demo');
   const names = (c: ExporterConfig) => c.clusters.map((x) => `${x.name}:${x.required}`).join(',');
   if (names(next) !== names(current)) out.push(CLUSTERS_CHANGED);
